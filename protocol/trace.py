@@ -1,0 +1,59 @@
+"""Trace lines: a frame or a link happening rendered for people — each field as NAME = value,
+text as text, integers in decimal. Shared by the simulator's --trace, `pos-sim trace` and the
+terminal's technician screen. Keys never reach here, so they cannot be printed.
+"""
+
+from __future__ import annotations
+
+from protocol.enums import Reason, Result, Service, Status, Tag
+from protocol.errors import RemoteProtocolError
+from protocol.fields import safe_decode_plain_fields
+from protocol.frame import parse_envelope
+from protocol.link import TraceRecord
+
+_NAMED_VALUES = {Tag.RESULT: Result, Tag.SERVICE: Service, Tag.STATUS: Status, Tag.REASON: Reason}
+_ARROWS = {"rx": "<-", "tx": "->"}
+_FRAME_KINDS = {"frame", "resend", "duplicate", "bad-frame", "send-failed"}
+
+
+def describe_fields(pairs: list) -> str:
+    parts = []
+    for tag, value in pairs:
+        name = tag.name if isinstance(tag, Tag) else str(tag)
+        if isinstance(value, list):
+            parts.append(f"{name} = {{{describe_fields(value)}}}")
+        elif tag in _NAMED_VALUES and value in _NAMED_VALUES[tag]._value2member_map_:
+            parts.append(f"{name} = {value} ({_NAMED_VALUES[tag](value).name})")
+        else:
+            parts.append(f"{name} = {value}")
+    return ", ".join(parts)
+
+
+def describe_body(body: bytes) -> str:
+    """`TYPE seq=N tid=T: FIELD = value, …`, or why the body cannot be read."""
+    try:
+        envelope = parse_envelope(body)
+    except RemoteProtocolError as exc:
+        return f"unreadable body ({exc})"
+    version = "" if envelope.version == 1 else f" VERSION={envelope.version}"
+    fields = safe_decode_plain_fields(envelope.fields)
+    shown = describe_fields(fields) if isinstance(fields, list) else f"malformed fields ({fields})"
+    return f"{envelope.type_name} seq={envelope.seq} tid={envelope.tid}{version}: {shown}"
+
+
+def describe_frame(raw: bytes) -> str:
+    if len(raw) < 26:
+        return f"{len(raw)} bytes"
+    return describe_body(raw[3:-3])
+
+
+def format_record(record: TraceRecord, clock: str) -> str:
+    """One trace line; `clock` is the caller's rendering of the record's time."""
+    arrow = _ARROWS.get(record.direction, record.direction)
+    head = f"{clock} {arrow} {record.kind.upper()}"
+    note = f" ({record.note})" if record.note else ""
+    if record.kind in _FRAME_KINDS and record.data:
+        return f"{head}{note} {describe_frame(record.data)} | {record.data.hex()}"
+    if record.data:
+        return f"{head}{note} | {record.data.hex()}"
+    return f"{head}{note}"
