@@ -1,0 +1,499 @@
+"""The terminal's durable record: every cancellation attempt, the request counters, the PIN lockout."""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+from protocol.enums import MAX_SEQ, Reason, Result, Service
+
+SCHEMA_VERSION = 1
+# PRAGMA application_id marks the file as ours ("POSJ"), so that another program's sqlite
+# database is recognised as such instead of being written into.
+APPLICATION_ID = 0x504F534A
+_BUSY_TIMEOUT_MS = 5000
+_T = TypeVar("_T")
+
+
+class JournalError(Exception):
+    """The journal cannot be used as asked; the message says which file and what to do."""
+
+
+class AttemptSettledError(JournalError):
+    """A settled attempt (CANCELLED or REFUSED) never changes."""
+
+
+class AppointmentUnsettledError(JournalError):
+    """An earlier attempt for this appointment has no known outcome yet (PROTOCOL.md §7)."""
+
+    def __init__(self, message: str, pending: Attempt) -> None:
+        super().__init__(message)
+        self.pending = pending
+
+
+class AttemptState(enum.Enum):
+    PENDING = "pending"  # recorded; the request may have left
+    UNKNOWN = "unknown"  # sent, no valid answer yet: to be settled with STATUS_REQ
+    CANCELLED = "cancelled"
+    REFUSED = "refused"
+
+    @property
+    def settled(self) -> bool:
+        return self in (AttemptState.CANCELLED, AttemptState.REFUSED)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One cancellation the terminal attempted, as the journal holds it."""
+
+    request_id: str
+    appt_id: str
+    merchant_id: str
+    tid: str
+    operator_id: str
+    reason: Reason
+    fee_accepted: int  # fen
+    created_at: datetime
+    # The appointment as the merchant saw it when confirming: the voucher shows this.
+    scheduled_at: datetime
+    service: Service
+    address: str
+    state: AttemptState
+    result: Result | None = None
+    cancel_ref: str | None = None
+    fee_charged: int | None = None  # fen
+    currency: str | None = None
+    host_time: datetime | None = None
+    refused_fee: int | None = None  # the current fee a FEE_CHANGED refusal carried
+    host_message: str | None = None
+    settled_at: datetime | None = None
+    send_count: int = 0  # how many times the CANCEL_REQ was sent
+
+    @property
+    def settled(self) -> bool:
+        return self.state.settled
+
+
+_SCHEMA = """
+CREATE TABLE attempt (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order, immune to clock changes
+    request_id    TEXT NOT NULL UNIQUE,
+    appt_id       TEXT NOT NULL,
+    merchant_id   TEXT NOT NULL,
+    tid           TEXT NOT NULL,
+    operator_id   TEXT NOT NULL,
+    reason        INTEGER NOT NULL,
+    fee_accepted  INTEGER NOT NULL,
+    created_at    TEXT NOT NULL,
+    scheduled_at  TEXT NOT NULL,
+    service       INTEGER NOT NULL,
+    address       TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    result        INTEGER,
+    cancel_ref    TEXT,
+    fee_charged   INTEGER,
+    currency      TEXT,
+    host_time     TEXT,
+    refused_fee   INTEGER,
+    host_message  TEXT,
+    settled_at    TEXT,
+    send_count    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX attempt_cancel_ref ON attempt (cancel_ref);
+CREATE INDEX attempt_appt_state ON attempt (appt_id, state);
+CREATE TABLE counter (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE pin_lockout (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    failures     INTEGER NOT NULL,
+    last_failure TEXT
+);
+"""
+
+_COLUMNS = (
+    "request_id, appt_id, merchant_id, tid, operator_id, reason, fee_accepted, created_at, "
+    "scheduled_at, service, address, state, result, cancel_ref, fee_charged, currency, host_time, "
+    "refused_fee, host_message, settled_at, send_count"
+)
+_UNSETTLED = (AttemptState.PENDING.value, AttemptState.UNKNOWN.value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _attempt(row: tuple) -> Attempt:
+    (request_id, appt_id, merchant_id, tid, operator_id, reason, fee_accepted, created_at,
+     scheduled_at, service, address, state, result, cancel_ref, fee_charged, currency, host_time,
+     refused_fee, host_message, settled_at, send_count) = row
+    return Attempt(
+        request_id=request_id,
+        appt_id=appt_id,
+        merchant_id=merchant_id,
+        tid=tid,
+        operator_id=operator_id,
+        reason=Reason(reason),
+        fee_accepted=fee_accepted,
+        created_at=datetime.fromisoformat(created_at),
+        scheduled_at=datetime.fromisoformat(scheduled_at),
+        service=Service(service),
+        address=address,
+        state=AttemptState(state),
+        result=None if result is None else Result(result),
+        cancel_ref=cancel_ref,
+        fee_charged=fee_charged,
+        currency=currency,
+        host_time=_parse_time(host_time),
+        refused_fee=refused_fee,
+        host_message=host_message,
+        settled_at=_parse_time(settled_at),
+        send_count=send_count,
+    )
+
+
+class Journal:
+    """One open journal file. Safe to share between the UI thread and one worker thread."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(
+                f"{self.path}: cannot create its folder ({exc.strerror}). "
+                "Set [journal] path to a writable place."
+            ) from None
+        self._lock = threading.Lock()
+        try:
+            # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE) so that
+            # a read-then-write (counters) cannot interleave with another process's.
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"{self.path}: cannot open the journal ({exc}). Check that the folder is writable."
+            ) from None
+        try:
+            self._prepare()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise JournalError(
+                f"{self.path} is not a terminal journal (sqlite: {exc}). Move the file away or set "
+                "[journal] path to another file; the terminal then starts a new journal."
+            ) from None
+        except JournalError:
+            self._db.close()
+            raise
+
+    @classmethod
+    def open(cls, path: Path | str) -> Journal:
+        """Open the journal at `path`, creating it (and its folders) if need be."""
+        return cls(path)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        db = self._db
+        # WAL + synchronous=FULL: a commit is on disk when it returns, so a request recorded
+        # before sending survives a power cut right after.
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise JournalError(f"{self.path}: sqlite refused WAL mode ({mode}). Put the journal on a local disk.")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            if version == 0 and app_id == 0 and tables == 0:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            elif app_id != APPLICATION_ID:
+                raise JournalError(
+                    f"{self.path} is a database of some other program, not a terminal journal. "
+                    "Set [journal] path to another file."
+                )
+            elif version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"{self.path} was written by a newer version of the terminal software "
+                    f"(journal version {version}, this one knows {SCHEMA_VERSION}). "
+                    "Update the software; do not delete the journal, it holds the vouchers."
+                )
+            # Later schema versions add their migrations here, one step at a time.
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run work(db) in one IMMEDIATE transaction, committed (and synced) before returning."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self._db)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise JournalError(
+                    f"{self.path}: cannot write to the journal ({exc}). Check free space and "
+                    "that no other program holds the file; nothing was recorded."
+                ) from None
+            return result
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise JournalError(f"{self.path}: cannot read the journal ({exc}).") from None
+
+    # -- counters ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection, name: str, step: Callable[[int | None], int]) -> int:
+        row = db.execute("SELECT value FROM counter WHERE name = ?", (name,)).fetchone()
+        value = step(None if row is None else row[0])
+        db.execute(
+            "INSERT INTO counter (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+        return value
+
+    def next_request_id(self, tid: str) -> str:
+        """tid + an 8-digit counter; never repeats on this terminal, across restarts."""
+        number = self._write(lambda db: self._bump(db, "request_id", lambda v: (v or 0) + 1))
+        return f"{tid}{number:08d}"
+
+    def next_seq(self) -> int:
+        """The SEQ for a new request: 1..65535, then 1 again; never 0 (PROTOCOL.md §3)."""
+        return self._write(lambda db: self._bump(db, "seq", lambda v: 1 if not v or v >= MAX_SEQ else v + 1))
+
+    # -- attempts ---------------------------------------------------------------------------
+
+    def record_attempt(
+        self,
+        *,
+        request_id: str,
+        appt_id: str,
+        merchant_id: str,
+        tid: str,
+        operator_id: str,
+        reason: Reason,
+        fee_accepted: int,
+        created_at: datetime,
+        scheduled_at: datetime,
+        service: Service,
+        address: str,
+    ) -> Attempt:
+        """Record a cancellation before its request leaves; on disk when this returns."""
+        attempt = Attempt(
+            request_id=request_id,
+            appt_id=appt_id,
+            merchant_id=merchant_id,
+            tid=tid,
+            operator_id=operator_id,
+            reason=Reason(reason),
+            fee_accepted=fee_accepted,
+            created_at=created_at,
+            scheduled_at=scheduled_at,
+            service=Service(service),
+            address=address,
+            state=AttemptState.PENDING,
+        )
+
+        def insert(db: sqlite3.Connection) -> None:
+            open_row = db.execute(
+                f"SELECT {_COLUMNS} FROM attempt WHERE appt_id = ? AND state IN (?, ?) ORDER BY id LIMIT 1",
+                (appt_id, *_UNSETTLED),
+            ).fetchone()
+            if open_row is not None:
+                pending = _attempt(open_row)
+                # A second request id for an appointment whose first outcome is unknown could
+                # cancel twice or charge twice: settle the first one instead.
+                raise AppointmentUnsettledError(
+                    f"appointment {appt_id} already has cancellation {pending.request_id} whose "
+                    "outcome is not yet known; settle it (STATUS_REQ) before trying again.",
+                    pending,
+                )
+            try:
+                db.execute(
+                    f"INSERT INTO attempt ({_COLUMNS}) VALUES ({', '.join('?' * 21)})",
+                    (
+                        request_id, appt_id, merchant_id, tid, operator_id, int(attempt.reason),
+                        fee_accepted, _time(created_at), _time(scheduled_at), int(attempt.service),
+                        address, attempt.state.value, None, None, None, None, None, None, None, None, 0,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise JournalError(
+                    f"request id {request_id} is already in {self.path}; take a new one from "
+                    "next_request_id()."
+                ) from None
+
+        self._write(insert)
+        return attempt
+
+    def _change(self, request_id: str, allowed: tuple[AttemptState, ...], sql: str, params: tuple) -> None:
+        def change(db: sqlite3.Connection) -> None:
+            row = db.execute("SELECT state FROM attempt WHERE request_id = ?", (request_id,)).fetchone()
+            if row is None:
+                raise JournalError(f"{self.path} has no cancellation with request id {request_id}.")
+            state = AttemptState(row[0])
+            if state not in allowed:
+                raise AttemptSettledError(
+                    f"cancellation {request_id} is already settled as {state.name}; "
+                    "a settled cancellation never changes."
+                )
+            db.execute(f"UPDATE attempt SET {sql} WHERE request_id = ?", (*params, request_id))
+
+        self._write(change)
+
+    _OPEN = (AttemptState.PENDING, AttemptState.UNKNOWN)
+
+    def mark_sent(self, request_id: str) -> None:
+        """The CANCEL_REQ left once more."""
+        self._change(request_id, self._OPEN, "send_count = send_count + 1", ())
+
+    def mark_unknown(self, request_id: str) -> None:
+        """Sent, but no valid answer: the outcome has to be settled with STATUS_REQ."""
+        self._change(request_id, self._OPEN, "state = ?", (AttemptState.UNKNOWN.value,))
+
+    def mark_cancelled(
+        self,
+        request_id: str,
+        cancel_ref: str,
+        fee_charged: int,
+        currency: str,
+        host_time: datetime,
+        settled_at: datetime,
+        message: str | None = None,
+    ) -> None:
+        self._change(
+            request_id,
+            self._OPEN,
+            "state = ?, result = ?, cancel_ref = ?, fee_charged = ?, currency = ?, host_time = ?, "
+            "host_message = ?, settled_at = ?",
+            (
+                AttemptState.CANCELLED.value, int(Result.OK), cancel_ref, fee_charged, currency,
+                _time(host_time), message, _time(settled_at),
+            ),
+        )
+
+    def mark_refused(
+        self,
+        request_id: str,
+        result: Result,
+        settled_at: datetime,
+        fee: int | None = None,
+        message: str | None = None,
+    ) -> None:
+        """The host did not cancel: `result` says why; `fee` is FEE_CHANGED's current fee."""
+        result = Result(result)
+        if result is Result.OK:
+            raise ValueError("a refusal cannot have RESULT OK; use mark_cancelled")
+        self._change(
+            request_id,
+            self._OPEN,
+            "state = ?, result = ?, refused_fee = ?, host_message = ?, settled_at = ?",
+            (AttemptState.REFUSED.value, int(result), fee, message, _time(settled_at)),
+        )
+
+    def get(self, request_id: str) -> Attempt | None:
+        rows = self._read(f"SELECT {_COLUMNS} FROM attempt WHERE request_id = ?", (request_id,))
+        return _attempt(rows[0]) if rows else None
+
+    def find_by_cancel_ref(self, cancel_ref: str) -> Attempt | None:
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM attempt WHERE cancel_ref = ? ORDER BY id DESC LIMIT 1", (cancel_ref,)
+        )
+        return _attempt(rows[0]) if rows else None
+
+    def unsettled(self) -> list[Attempt]:
+        """PENDING and UNKNOWN attempts, oldest first: what must be settled at start-up."""
+        rows = self._read(f"SELECT {_COLUMNS} FROM attempt WHERE state IN (?, ?) ORDER BY id", _UNSETTLED)
+        return [_attempt(row) for row in rows]
+
+    def unsettled_for_appointment(self, appt_id: str) -> Attempt | None:
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM attempt WHERE appt_id = ? AND state IN (?, ?) ORDER BY id LIMIT 1",
+            (appt_id, *_UNSETTLED),
+        )
+        return _attempt(rows[0]) if rows else None
+
+    def history(self, limit: int = 50, offset: int = 0) -> list[Attempt]:
+        """Attempts newest first, a page at a time."""
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM attempt ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
+        )
+        return [_attempt(row) for row in rows]
+
+    def count(self) -> int:
+        return self._read("SELECT count(*) FROM attempt")[0][0]
+
+    # -- supervisor PIN lockout -------------------------------------------------------------
+
+    def record_pin_failure(self, now: datetime) -> int:
+        """Count one more wrong PIN in a row; returns the count."""
+
+        def bump(db: sqlite3.Connection) -> int:
+            row = db.execute("SELECT failures FROM pin_lockout WHERE id = 1").fetchone()
+            failures = (row[0] if row else 0) + 1
+            db.execute(
+                "INSERT INTO pin_lockout (id, failures, last_failure) VALUES (1, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET failures = excluded.failures, "
+                "last_failure = excluded.last_failure",
+                (failures, _time(now)),
+            )
+            return failures
+
+        return self._write(bump)
+
+    def clear_pin_failures(self) -> None:
+        self._write(lambda db: db.execute("DELETE FROM pin_lockout"))
+
+    def pin_failures(self) -> tuple[int, datetime | None]:
+        """(wrong PINs in a row, time of the last one)."""
+        rows = self._read("SELECT failures, last_failure FROM pin_lockout WHERE id = 1")
+        if not rows:
+            return 0, None
+        return rows[0][0], _parse_time(rows[0][1])

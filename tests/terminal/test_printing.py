@@ -1,0 +1,162 @@
+"""Printing vouchers: to a file, and as ESC/POS bytes to a receipt printer."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from escpos.exceptions import DeviceNotFoundError
+from escpos.printer import Dummy
+
+from protocol.enums import Reason, Result, Service
+from terminal.config import PrinterKind, PrinterSettings
+from terminal.journal import Attempt, AttemptState
+from terminal.printing import EscposPrinter, FilePrinter, PrintError, printer_from_config
+from terminal.voucher import render_voucher
+
+FULL_CUT = b"\x1dV\x00"  # GS V 0
+CHINESE_MODE = b"\x1c&"  # FS &
+
+
+def cancelled(cancel_ref: str = "C20261127000042", address: str = "成都市武侯区天府大道100号") -> Attempt:
+    return Attempt(
+        request_id="TEST000100000003",
+        appt_id="A20261128001",
+        merchant_id="898440358120001",
+        tid="TEST0001",
+        operator_id="00",
+        reason=Reason.NO_LONGER_NEEDED,
+        fee_accepted=5000,
+        created_at=datetime(2026, 11, 27, 12, 0),
+        scheduled_at=datetime(2026, 11, 28, 10, 0),
+        service=Service.INSTALLATION,
+        address=address,
+        state=AttemptState.CANCELLED,
+        result=Result.OK,
+        cancel_ref=cancel_ref,
+        fee_charged=5000,
+        currency="156",
+        host_time=datetime(2026, 11, 27, 12, 0, 3),
+    )
+
+
+def test_file_printer_appends_each_voucher_with_a_tear_off_line(tmp_path: Path) -> None:
+    path = tmp_path / "vouchers.txt"
+    printer = FilePrinter(path, width=32)
+    printer.print_voucher(cancelled("C1"), locale="zh_CN")
+    printer.print_voucher(cancelled("C2"), locale="en", reprint=True)
+    text = path.read_text(encoding="utf-8")
+    first = render_voucher(cancelled("C1"), locale="zh_CN", width=32)
+    second = render_voucher(cancelled("C2"), locale="en", width=32, reprint=True)
+    tear = "- " * 16 + "\n"
+    assert text == first + tear + second + tear
+
+
+def test_file_printer_in_a_missing_folder_says_where(tmp_path: Path) -> None:
+    printer = FilePrinter(tmp_path / "no" / "such" / "vouchers.txt")
+    with pytest.raises(PrintError) as info:
+        printer.print_voucher(cancelled(), locale="zh_CN")
+    assert str(tmp_path / "no" / "such" / "vouchers.txt") in str(info.value)
+    assert "reprint" in str(info.value)
+
+
+def test_receipt_printer_gets_the_chinese_voucher_in_gb18030_and_a_cut() -> None:
+    dummy = Dummy()
+    EscposPrinter(lambda: dummy, width=32).print_voucher(cancelled(), locale="zh_CN")
+    out = dummy.output
+    assert CHINESE_MODE in out
+    assert "取消编号".encode("gb18030") in out
+    ref_line = next(line for line in render_voucher(cancelled(), locale="zh_CN", width=32).splitlines()
+                    if "C20261127000042" in line)
+    assert (ref_line + "\n").encode("gb18030") in out
+    assert "成都市武侯区天府大道100号".encode("gb18030") in out
+    assert out.endswith(FULL_CUT)
+    assert out.index(CHINESE_MODE) < out.index("取消编号".encode("gb18030")) < out.index(FULL_CUT)
+
+
+def test_an_all_ascii_voucher_is_sent_without_chinese_mode() -> None:
+    # Only a voucher with no ¥ and no Chinese is plain ASCII: English, another currency.
+    dummy = Dummy()
+    printer = EscposPrinter(lambda: dummy, width=42)
+    attempt = dataclasses.replace(cancelled(address="1 Main Street"), currency="840")
+    printer.print_voucher(attempt, locale="en")
+    assert CHINESE_MODE not in dummy.output
+    assert b"C20261127000042" in dummy.output and FULL_CUT in dummy.output
+
+
+def test_english_voucher_with_a_chinese_address_still_prints_the_address() -> None:
+    dummy = Dummy()
+    EscposPrinter(lambda: dummy, width=32).print_voucher(cancelled(), locale="en")
+    assert CHINESE_MODE in dummy.output
+    assert "成都市武侯区".encode("gb18030") in dummy.output
+
+
+class _NoPaper(Dummy):
+    def _read(self) -> bytes:
+        return bytes([0x72])  # DLE EOT 4 answer: paper end sensor on
+
+
+class _Unplugged(Dummy):
+    def _raw(self, msg: bytes) -> None:
+        raise OSError(5, "Input/output error")
+
+
+def test_printer_out_of_paper_is_a_print_error_and_nothing_is_sent() -> None:
+    dummy = _NoPaper()
+    with pytest.raises(PrintError, match="out of paper"):
+        EscposPrinter(lambda: dummy, check_paper=True).print_voucher(cancelled(), locale="zh_CN")
+    assert "取消编号".encode("gb18030") not in dummy.output
+
+
+@pytest.mark.parametrize(
+    "connect",
+    [
+        lambda: _Unplugged(),
+        lambda: (_ for _ in ()).throw(DeviceNotFoundError("Unable to open serial printer on /dev/ttyUSB9")),
+    ],
+    ids=["write fails", "cannot open"],
+)
+def test_printer_failure_is_a_print_error_not_a_crash(connect) -> None:
+    printer = EscposPrinter(connect, where="The receipt printer on /dev/ttyUSB9")
+    with pytest.raises(PrintError) as info:
+        printer.print_voucher(cancelled(), locale="zh_CN")
+    message = str(info.value)
+    assert "/dev/ttyUSB9" in message and "switched on" in message
+
+
+def test_network_printer_that_is_not_there_is_a_print_error(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a local port nobody listens on: refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    printer = printer_from_config(PrinterSettings(kind=PrinterKind.NETWORK, host="127.0.0.1", port=port))
+    assert isinstance(printer, EscposPrinter)
+    with pytest.raises(PrintError, match=f"127.0.0.1:{port}"):
+        printer.print_voucher(cancelled(), locale="zh_CN")
+
+
+def test_serial_printer_on_a_missing_device_is_a_print_error(tmp_path: Path) -> None:
+    device = tmp_path / "ttyUSB-missing"
+    printer = printer_from_config(PrinterSettings(kind=PrinterKind.SERIAL, path=device))
+    with pytest.raises(PrintError, match=str(device)):
+        printer.print_voucher(cancelled(), locale="en")
+
+
+def test_printer_from_config_builds_the_configured_kind_without_connecting(tmp_path: Path) -> None:
+    assert printer_from_config(PrinterSettings()) is None
+    file_printer = printer_from_config(PrinterSettings(kind=PrinterKind.FILE, path=tmp_path / "v.txt", width=48))
+    assert isinstance(file_printer, FilePrinter) and file_printer.width == 48
+    assert not (tmp_path / "v.txt").exists()
+    usb = printer_from_config(PrinterSettings(kind=PrinterKind.USB, vendor_id=0x0416, product_id=0x5011))
+    assert isinstance(usb, EscposPrinter) and "0416:5011" in usb.where
+
+
+def test_loading_the_printing_module_does_not_load_escpos() -> None:
+    # escpos takes about a second to import; the app must not pay that before it is needed.
+    code = "import sys, terminal.printing; print('escpos' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
