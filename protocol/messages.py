@@ -8,6 +8,7 @@ Optional fields are None (or an empty tuple for APPOINTMENT) when absent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, ClassVar
@@ -40,6 +41,12 @@ def _tag(tag: Tag, *, optional: bool = False, default: Any = None) -> Any:
     return field(metadata=metadata)
 
 
+@cache
+def _layout(cls: type) -> tuple[tuple[str, Tag, bool], ...]:
+    """(attribute, tag, optional) per field, in wire order; computed once per class."""
+    return tuple((f.name, f.metadata["tag"], f.metadata["optional"]) for f in fields(cls))
+
+
 class Message:
     """Common behaviour of the messages and of the nested APPOINTMENT record."""
 
@@ -52,12 +59,11 @@ class Message:
     def to_plain_fields(self) -> list[tuple[Tag, Any]]:
         """The fields in wire order as (Tag, plain value) pairs."""
         pairs: list[tuple[Tag, Any]] = []
-        for f in fields(self):  # type: ignore[arg-type]
-            tag: Tag = f.metadata["tag"]
-            value = getattr(self, f.name)
+        for name, tag, optional in _layout(type(self)):
+            value = getattr(self, name)
             if value is None:
-                if not f.metadata["optional"]:
-                    raise LocalProtocolError(f"{type(self).__name__}.{f.name} is required")
+                if not optional:
+                    raise LocalProtocolError(f"{type(self).__name__}.{name} is required")
                 continue
             if tag is Tag.APPOINTMENT:
                 pairs.extend((tag, item.to_plain_fields()) for item in value)
@@ -74,24 +80,25 @@ class Message:
     @classmethod
     def from_plain_fields(cls, pairs: list[tuple[Tag, Any]]) -> Message:
         """Build from decoded pairs; tags this message does not hold are skipped."""
-        by_tag = {f.metadata["tag"]: f for f in fields(cls)}  # type: ignore[arg-type]
+        layout = _layout(cls)
+        name_of = {tag: name for name, tag, _ in layout}
         values: dict[str, Any] = {}
         appointments: list[Appointment] = []
         for tag, plain in pairs:
-            f = by_tag.get(tag)
-            if f is None:
+            name = name_of.get(tag)
+            if name is None:
                 continue
             if tag is Tag.APPOINTMENT:
                 appointments.append(Appointment.from_plain_fields(plain))
                 continue
-            if f.name in values:
+            if name in values:
                 raise RemoteProtocolError(f"{tag.name} appears twice")
-            values[f.name] = _from_plain(tag, plain)
-        if Tag.APPOINTMENT in by_tag:
-            values[by_tag[Tag.APPOINTMENT].name] = tuple(appointments)
-        for f in fields(cls):  # type: ignore[arg-type]
-            if f.name not in values and not f.metadata["optional"]:
-                raise RemoteProtocolError(f"missing {f.metadata['tag'].name}")
+            values[name] = _from_plain(tag, plain)
+        if Tag.APPOINTMENT in name_of:
+            values[name_of[Tag.APPOINTMENT]] = tuple(appointments)
+        for name, tag, optional in layout:
+            if name not in values and not optional:
+                raise RemoteProtocolError(f"missing {tag.name}")
         message = cls(**values)
         problem = message.problem()
         if problem:

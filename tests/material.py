@@ -1,0 +1,18 @@
+"""The fixed protocol material the tests read from ../shared (never copied into the repo)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+VECTORS_FILE = SHARED / "protocol" / "vectors.json"
+VECTORS: dict = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
+KEY: bytes = bytes.fromhex(VECTORS["key_hex"])
+TID: str = VECTORS["tid"]
+MERCHANT_ID: str = VECTORS["merchant_id"]
+
+
+def vector_named(name: str) -> dict:
+    return next(v for v in VECTORS["vectors"] if v["name"] == name)
