@@ -81,10 +81,11 @@ def sized_frames() -> list[tuple[str, Message, int]]:
         "成都市武侯区天府大道100号" + "x" * 60, 5000, "156",
         datetime(2026, 11, 27, 10), datetime(2026, 11, 28, 8),
     )
-    short = ListResponse(Result.OK, 8, 0, (appointment,) * 6)
-    # Pad with MESSAGE so the whole frame is exactly 1024 bytes.
-    padding = 1024 - len(encode_message_frame(short, seq=6, tid=TID, key=KEY)) - 2
-    kib = ListResponse(Result.OK, 8, 0, (appointment,) * 6, "y" * padding)
+    short = ListResponse(Result.OK, 8, 0, (appointment,) * 5)
+    # Pad with a MESSAGE (tag, 2-byte BER length, text) so the whole frame is exactly 1024 bytes.
+    room = 1024 - len(encode_message_frame(short, seq=6, tid=TID, key=KEY))
+    padding = room - 2 if room - 2 < 0x80 else room - 3
+    kib = ListResponse(Result.OK, 8, 0, (appointment,) * 5, "y" * padding)
     return [("80-byte frame", eighty, 6), ("1 KiB frame", kib, 6)]
 
 
