@@ -206,6 +206,17 @@ class TerminalConnection(_Connection):
         self._outstanding = (request, seq)
         return self._send_frame(body, now)
 
+    def abandon(self) -> Request | None:
+        """Give up the outstanding request because the line itself went away (the port vanished);
+        returns it. Its outcome is unknown to us: whether it reached the host is not known."""
+        self.link.reset()
+        self._events.clear()
+        outstanding = self._outstanding
+        self._outstanding = None
+        self._response_deadline = None
+        self._state.apply(Transition.ABANDON)
+        return outstanding[0] if outstanding else None
+
     def get_timer(self) -> float | None:
         deadlines = [self.link.get_timer()]
         # While a frame is arriving, T_CHAR (in the link's timer) decides; T_RESP waits for it.

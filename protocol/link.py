@@ -164,6 +164,14 @@ class Link:
         self._to_send.clear()
         return out
 
+    def reset(self) -> None:
+        """Forget the frame awaiting ACK, the partial frame and owed bytes: the line was lost
+        (port closed or replaced), so nothing in flight can still complete."""
+        self._outgoing = None
+        self._reader = FrameReader(self.timers.t_char)
+        self._to_send.clear()
+        self._events.clear()
+
     # -- timers
 
     def get_timer(self) -> float | None:

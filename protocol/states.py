@@ -31,6 +31,7 @@ class Transition(Enum):
     SEND_RESPONSE = "send response"
     RESPONSE_ACKED = "response ACKed"
     SEND_FAILED = "send failed after 3 sends"
+    ABANDON = "abandon (the line went away)"
 
 
 TRANSITIONS: dict[Role, dict[tuple[State, Transition], State]] = {
@@ -40,6 +41,9 @@ TRANSITIONS: dict[Role, dict[tuple[State, Transition], State]] = {
         (State.SENDING_REQUEST, Transition.SEND_FAILED): State.IDLE,
         (State.AWAITING_RESPONSE, Transition.RESPONSE): State.IDLE,
         (State.AWAITING_RESPONSE, Transition.RESPONSE_TIMEOUT): State.IDLE,
+        (State.IDLE, Transition.ABANDON): State.IDLE,
+        (State.SENDING_REQUEST, Transition.ABANDON): State.IDLE,
+        (State.AWAITING_RESPONSE, Transition.ABANDON): State.IDLE,
     },
     Role.HOST: {
         (State.IDLE, Transition.SEND_RESPONSE): State.SENDING_RESPONSE,

@@ -297,3 +297,14 @@ def test_list_request_to_bad_page_type_is_refused_before_anything_leaves():
         pair.terminal.send(ListRequest(MERCHANT_ID, 300), 0.0)
     assert pair.terminal.state is State.IDLE
     assert pair.terminal.next_seq == 1
+
+
+def test_abandon_after_the_line_went_away_leaves_the_terminal_ready_for_a_new_request():
+    pair = Pair()
+    pair.terminal.send(EchoRequest(T0), 0.0)
+    pair.to_terminal(b"\x02\x00\x30")  # half a frame, then the port vanished
+    assert pair.terminal.abandon() == EchoRequest(T0)
+    assert pair.terminal.state is State.IDLE and pair.terminal.get_timer() is None
+    assert pair.terminal.data_to_send() == b""
+    events = pair.exchange(EchoRequest(T0), echo_ok)
+    assert events[-1].seq == 2
