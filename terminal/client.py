@@ -1,0 +1,438 @@
+"""The host client: one request at a time over the serial line, every call ending within a bound,
+and cancellations carried out exactly once (PROTOCOL.md §7): journaled before they leave, settled
+with STATUS_REQ when the answer is lost, never retried under a new REQUEST_ID while unknown."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Callable
+
+from protocol import (
+    Appointment,
+    CancelRequest,
+    EchoRequest,
+    ErrorResponse,
+    FailureReason,
+    FrameDropped,
+    LinkCounters,
+    ListRequest,
+    ListResponse,
+    Reason,
+    Request,
+    RequestAccepted,
+    RequestFailed,
+    ResponseReceived,
+    Result,
+    StatusRequest,
+    TerminalConnection,
+    Timers,
+    TraceRecord,
+)
+from protocol.enums import MAX_FRAME
+from protocol.link import MAX_SENDS, wire_time
+from protocol.messages import CancelOutcome as CancelAnswer
+from protocol.trace import format_record
+from terminal.journal import Attempt, AttemptState, Journal
+from terminal.transport import LineDown, SerialLine
+
+log = logging.getLogger("pos_terminal.client")
+
+SETTLE_TRIES = 3
+SETTLE_BACKOFF = (0.5, 1.0, 2.0)
+# Read in slices no longer than this, so a call notices its deadline promptly.
+READ_SLICE = 0.05
+TRACE_KEPT = 200
+
+
+class LinkFailure(Exception):
+    """The host could not be reached or did not answer in time; nothing was decided by it."""
+
+
+class HostError(Exception):
+    """The host answered ERROR (BUSY, BAD_MAC, …): the request was not carried out."""
+
+    def __init__(self, result: Result, message: str | None, verified: bool) -> None:
+        super().__init__(f"host answered ERROR {result.name}" + (f": {message}" if message else ""))
+        self.result = result
+        self.message = message
+        self.verified = verified
+
+
+class HostRefusal(Exception):
+    """The host refused a LIST (NOT_AUTHORISED: this terminal is not bound to the merchant)."""
+
+    def __init__(self, result: Result, message: str | None) -> None:
+        super().__init__(f"host refused: {result.name}" + (f": {message}" if message else ""))
+        self.result = result
+        self.message = message
+
+
+class Aborted(Exception):
+    """The caller gave up before the request left the terminal."""
+
+
+class Progress(Enum):
+    SENDING = "sending"  # written to the line, ACK awaited
+    SENT = "sent"  # ACKed by the host: it has the request, Esc can no longer take it back
+    CONFIRMING = "confirming"  # no valid answer: settling with STATUS_REQ
+
+
+@dataclass(frozen=True)
+class EchoResult:
+    round_trip: float  # seconds, request sent to response received
+    host_time: datetime
+
+
+@dataclass(frozen=True)
+class AppointmentPage:
+    total: int
+    page: int
+    appointments: tuple[Appointment, ...]
+    message: str | None = None
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // 8))
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """Where a cancellation stands, as the journal now records it."""
+
+    attempt: Attempt
+
+    @property
+    def state(self) -> AttemptState:
+        return self.attempt.state
+
+    @property
+    def settled(self) -> bool:
+        return self.attempt.settled
+
+
+@dataclass(frozen=True)
+class TraceLine:
+    at: datetime
+    record: TraceRecord
+
+    def text(self) -> str:
+        return format_record(self.record, self.at.strftime("%H:%M:%S.%f")[:-3])
+
+
+class HostClient:
+    def __init__(
+        self,
+        *,
+        tid: str,
+        merchant_id: str,
+        operator_id: str,
+        key: bytes,
+        line: SerialLine,
+        journal: Journal,
+        timers: Timers = Timers(),
+        baud: int | None = None,
+        wall_clock: Callable[[], datetime] = datetime.now,
+        monotonic: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], None] = time.sleep,
+        settle_backoff: tuple[float, ...] = SETTLE_BACKOFF,
+    ) -> None:
+        self.tid = tid
+        self.merchant_id = merchant_id
+        self.operator_id = operator_id
+        self.line = line
+        self.journal = journal
+        self.timers = timers
+        self.baud = baud
+        self._wall = wall_clock
+        self._mono = monotonic
+        self._pause = pause
+        self._settle_backoff = settle_backoff
+        self._trace: deque[TraceLine] = deque(maxlen=TRACE_KEPT)
+        self._connection = TerminalConnection(
+            tid, key, timers=timers, baud=baud, tracer=self._keep_trace
+        )
+        # One request at a time: the UI's worker and the background settler share this client.
+        self._lock = threading.RLock()
+        self.dropped_frames = 0
+
+    # -- what the technician sees
+
+    @property
+    def counters(self) -> LinkCounters:
+        return self._connection.counters.snapshot()
+
+    def trace_lines(self, last: int = 20) -> list[str]:
+        return [line.text() for line in list(self._trace)[-last:]]
+
+    def exchange_bound(self) -> float:
+        """The longest one request/response exchange can take before the call gives up."""
+        request_time = MAX_SENDS * (self.timers.t_ack + wire_time(MAX_FRAME, self.baud))
+        return request_time + self.timers.t_resp + self.timers.t_char + wire_time(MAX_FRAME, self.baud)
+
+    def cancel_bound(self) -> float:
+        """The longest cancel() or settle() can take: the request, then a settle round (STATUS,
+        perhaps one resend, STATUS again) with its backoff pauses."""
+        exchanges = 1 + SETTLE_TRIES + 1
+        return exchanges * self.exchange_bound() + sum(self._settle_backoff[:SETTLE_TRIES])
+
+    # -- requests
+
+    def echo(self) -> EchoResult:
+        with self._lock:
+            started = self._mono()
+            event = self._answer_or_raise(EchoRequest(self._wall().replace(microsecond=0)))
+            return EchoResult(self._mono() - started, event.response.timestamp)  # type: ignore[union-attr]
+
+    def list_appointments(
+        self,
+        page: int = 0,
+        *,
+        on_sent: Callable[[], None] | None = None,
+        abort: threading.Event | None = None,
+    ) -> AppointmentPage:
+        with self._lock:
+            event = self._answer_or_raise(
+                ListRequest(self.merchant_id, page), on_sent=on_sent, abort=abort
+            )
+            response = event.response
+            assert isinstance(response, ListResponse)
+            if response.result is not Result.OK:
+                raise HostRefusal(response.result, response.message)
+            return AppointmentPage(response.total, response.page, response.appointments, response.message)
+
+    def cancel(
+        self,
+        appointment: Appointment,
+        reason: Reason,
+        fee_accepted: int,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> CancelOutcome:
+        """Cancel once. Raises LinkFailure only when nothing was recorded or sent."""
+        progress = on_progress or (lambda _stage: None)
+        with self._lock:
+            earlier = self.journal.unsettled_for_appointment(appointment.appt_id)
+            if earlier is not None:
+                # Never a second REQUEST_ID while the first one's outcome is unknown.
+                outcome = self._settle(earlier, progress)
+                if not outcome.settled or outcome.state is AttemptState.CANCELLED:
+                    return outcome
+            try:
+                self.line.open()
+            except LineDown as exc:
+                raise LinkFailure(str(exc)) from None
+            now = self._wall().replace(microsecond=0)
+            attempt = self.journal.record_attempt(
+                request_id=self.journal.next_request_id(self.tid),
+                appt_id=appointment.appt_id,
+                merchant_id=self.merchant_id,
+                tid=self.tid,
+                operator_id=self.operator_id,
+                reason=reason,
+                fee_accepted=fee_accepted,
+                created_at=now,
+                scheduled_at=appointment.scheduled_at,
+                service=appointment.service,
+                address=appointment.address,
+            )
+            if self._send_cancel(attempt, progress):
+                return self._outcome(attempt)
+            self.journal.mark_unknown(attempt.request_id)
+            return self._settle(self._reload(attempt), progress)
+
+    def settle(
+        self, request_id: str, *, on_progress: Callable[[Progress], None] | None = None
+    ) -> CancelOutcome:
+        """One settle round for an unsettled cancellation; a settled one is returned as it is."""
+        with self._lock:
+            attempt = self.journal.get(request_id)
+            if attempt is None:
+                raise KeyError(request_id)
+            if attempt.settled:
+                return CancelOutcome(attempt)
+            return self._settle(attempt, on_progress or (lambda _stage: None))
+
+    def settle_unsettled(self) -> list[CancelOutcome]:
+        """Settle what a power loss or a lost answer left open (run at start-up)."""
+        return [self.settle(attempt.request_id) for attempt in self.journal.unsettled()]
+
+    def close(self) -> None:
+        with self._lock:
+            self.line.close()
+
+    # -- cancellation internals
+
+    def _settle(self, attempt: Attempt, progress: Callable[[Progress], None]) -> CancelOutcome:
+        progress(Progress.CONFIRMING)
+        for try_number in range(SETTLE_TRIES):
+            if try_number:
+                self._pause(self._settle_backoff[min(try_number - 1, len(self._settle_backoff) - 1)])
+            try:
+                event = self._exchange(StatusRequest(attempt.request_id))
+            except LineDown as exc:
+                log.info("settling %s: %s", attempt.request_id, exc)
+                continue
+            if not isinstance(event, ResponseReceived) or isinstance(event.response, ErrorResponse):
+                continue  # no answer, or BUSY: ask again after a pause
+            answer = event.response
+            if answer.result is not Result.UNKNOWN_REQUEST:
+                self._record(attempt, answer)  # type: ignore[arg-type]
+                return self._outcome(attempt)
+            if attempt.send_count >= 2:
+                # Sent, resent, and the host still never processed it: nothing was cancelled.
+                self.journal.mark_refused(
+                    attempt.request_id, Result.UNKNOWN_REQUEST, self._wall(),
+                    message="the host never received this cancellation; nothing was cancelled",
+                )
+                return self._outcome(attempt)
+            # The host never processed it: the same CANCEL_REQ may go once more (§7).
+            if self._send_cancel(attempt, progress):
+                return self._outcome(attempt)
+            attempt = self._reload(attempt)
+        if attempt.state is AttemptState.PENDING:
+            self.journal.mark_unknown(attempt.request_id)
+        return self._outcome(attempt)
+
+    def _send_cancel(self, attempt: Attempt, progress: Callable[[Progress], None]) -> bool:
+        """Send the attempt's CANCEL_REQ; True when the answer settled it."""
+        request = CancelRequest(
+            merchant_id=attempt.merchant_id,
+            appt_id=attempt.appt_id,
+            request_id=attempt.request_id,
+            reason=attempt.reason,
+            fee_accepted=attempt.fee_accepted,
+            operator_id=attempt.operator_id,
+            timestamp=attempt.created_at,
+        )
+        self.journal.mark_sent(attempt.request_id)  # counted before it can leave
+        progress(Progress.SENDING)
+        try:
+            event = self._exchange(request, on_sent=lambda: progress(Progress.SENT))
+        except LineDown as exc:
+            log.info("cancellation %s: %s", attempt.request_id, exc)
+            return False
+        if not isinstance(event, ResponseReceived):
+            return False
+        answer = event.response
+        if isinstance(answer, ErrorResponse):
+            if not event.verified:
+                return False  # could be forged: the outcome stays unknown (§7)
+            self.journal.mark_refused(
+                attempt.request_id, answer.result, self._wall(), message=answer.message
+            )
+            return True
+        self._record(attempt, answer)  # type: ignore[arg-type]
+        return True
+
+    def _record(self, attempt: Attempt, answer: CancelAnswer) -> None:
+        if answer.result is Result.OK:
+            self.journal.mark_cancelled(
+                attempt.request_id,
+                cancel_ref=answer.cancel_ref,  # type: ignore[arg-type]
+                fee_charged=answer.fee_charged,  # type: ignore[arg-type]
+                currency=answer.currency,  # type: ignore[arg-type]
+                host_time=answer.timestamp,  # type: ignore[arg-type]
+                settled_at=self._wall(),
+                message=answer.message,
+            )
+        else:
+            self.journal.mark_refused(
+                attempt.request_id, answer.result, self._wall(), fee=answer.fee, message=answer.message
+            )
+
+    def _reload(self, attempt: Attempt) -> Attempt:
+        fresh = self.journal.get(attempt.request_id)
+        assert fresh is not None
+        return fresh
+
+    def _outcome(self, attempt: Attempt) -> CancelOutcome:
+        return CancelOutcome(self._reload(attempt))
+
+    # -- one exchange on the line
+
+    def _answer_or_raise(
+        self,
+        request: Request,
+        *,
+        on_sent: Callable[[], None] | None = None,
+        abort: threading.Event | None = None,
+    ) -> ResponseReceived:
+        try:
+            event = self._exchange(request, on_sent=on_sent, abort=abort)
+        except LineDown as exc:
+            raise LinkFailure(str(exc)) from None
+        if isinstance(event, RequestFailed):
+            raise LinkFailure(
+                "the host did not take the request after 3 sends"
+                if event.reason is FailureReason.LINK
+                else "the host did not answer in time"
+            )
+        if isinstance(event.response, ErrorResponse):
+            raise HostError(event.response.result, event.response.message, event.verified)
+        return event
+
+    def _exchange(
+        self,
+        request: Request,
+        *,
+        on_sent: Callable[[], None] | None = None,
+        abort: threading.Event | None = None,
+    ) -> ResponseReceived | RequestFailed:
+        """Send one request and wait for its answer or its failure; LineDown if the port fails."""
+        connection = self._connection
+        self.line.open()
+        try:
+            self._drain_stale()
+            if abort is not None and abort.is_set():
+                raise Aborted()
+            connection.next_seq = self.journal.next_seq()
+            deadline = self._mono() + self.exchange_bound()
+            self.line.write(connection.send(request, self._mono()))
+            while True:
+                while (event := connection.next_event()) is not None:
+                    if isinstance(event, RequestAccepted):
+                        if on_sent is not None:
+                            on_sent()
+                    elif isinstance(event, (ResponseReceived, RequestFailed)):
+                        self.line.write(connection.data_to_send())  # our ACK of the answer
+                        return event
+                    elif isinstance(event, FrameDropped):
+                        self.dropped_frames += 1
+                        log.warning("dropped a frame from the host: %s", event.reason)
+                self.line.write(connection.data_to_send())
+                now = self._mono()
+                if now > deadline:
+                    # Only a line that keeps a frame half-received forever gets here.
+                    connection.abandon()
+                    return RequestFailed(request, connection.next_seq, FailureReason.TIMEOUT)
+                timer = connection.get_timer()
+                wait = READ_SLICE if timer is None else min(max(timer - now, 0.0), READ_SLICE)
+                data = self.line.read(wait)
+                now = self._mono()
+                if data:
+                    connection.receive_data(data, now)
+                connection.handle_timer(now)
+        except LineDown:
+            connection.abandon()
+            raise
+
+    def _drain_stale(self) -> None:
+        """Answer and discard what arrived between requests (a late answer to an earlier one),
+        so it cannot pass for the ACK of the next request."""
+        while data := self.line.read(0):
+            self._connection.receive_data(data, self._mono())
+        while (event := self._connection.next_event()) is not None:
+            if isinstance(event, FrameDropped):
+                self.dropped_frames += 1
+                log.info("discarded a late frame: %s", event.reason)
+        self.line.write(self._connection.data_to_send())
+
+    def _keep_trace(self, record: TraceRecord) -> None:
+        self._trace.append(TraceLine(self._wall(), record))
+
