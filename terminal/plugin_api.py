@@ -1,0 +1,55 @@
+"""The contract between a POS shell application and its plugins: how a plugin is found (the
+`pos_terminal.plugins` entry point group), what it shows in the menu, and what it is handed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+if TYPE_CHECKING:
+    from terminal.client import HostClient
+    from terminal.config import TerminalConfig
+    from terminal.journal import Journal
+    from terminal.printing import VoucherPrinter
+
+ENTRY_POINT_GROUP = "pos_terminal.plugins"
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    key: str  # the digit that selects it in the shell's menu
+    labels: Mapping[str, str]  # locale -> label, e.g. {"zh_CN": "取消预约", "en": "Cancel appointment"}
+
+    def label(self, locale: str) -> str:
+        return self.labels.get(locale) or next(iter(self.labels.values()))
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    """What the shell hands a plugin: the terminal's services, never a port to open."""
+
+    client: HostClient
+    journal: Journal
+    config: TerminalConfig
+    locale: str
+    training: bool = False
+    printer: VoucherPrinter | None = None
+
+
+@dataclass(frozen=True)
+class Plugin:
+    name: str
+    entry: MenuEntry
+    # Builds the plugin's first screen (a textual Screen) for this context.
+    first_screen: Callable[[PluginContext], Any]
+
+
+def discover_plugins() -> list[Plugin]:
+    """Every installed plugin, in menu-key order."""
+    found = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        plugin = point.load()
+        if isinstance(plugin, Plugin):
+            found.append(plugin)
+    return sorted(found, key=lambda plugin: plugin.entry.key)
