@@ -208,16 +208,24 @@ class HostClient:
 
     def cancel(
         self,
-        appointment: Appointment,
+        appointment: Appointment | str,
         reason: Reason,
         fee_accepted: int,
         *,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> CancelOutcome:
-        """Cancel once. Raises LinkFailure only when nothing was recorded or sent."""
+        """Cancel once. `appointment` is the one the merchant saw, or only its APPT_ID when the
+        caller never saw it listed. Raises LinkFailure only when nothing was recorded or sent."""
         progress = on_progress or (lambda _stage: None)
+        if isinstance(appointment, str):
+            appt_id, scheduled_at, service, address = appointment, None, None, None
+        else:
+            appt_id = appointment.appt_id
+            scheduled_at, service, address = (
+                appointment.scheduled_at, appointment.service, appointment.address
+            )
         with self._lock:
-            earlier = self.journal.unsettled_for_appointment(appointment.appt_id)
+            earlier = self.journal.unsettled_for_appointment(appt_id)
             if earlier is not None:
                 # Never a second REQUEST_ID while the first one's outcome is unknown.
                 outcome = self._settle(earlier, progress)
@@ -230,16 +238,16 @@ class HostClient:
             now = self._wall().replace(microsecond=0)
             attempt = self.journal.record_attempt(
                 request_id=self.journal.next_request_id(self.tid),
-                appt_id=appointment.appt_id,
+                appt_id=appt_id,
                 merchant_id=self.merchant_id,
                 tid=self.tid,
                 operator_id=self.operator_id,
                 reason=reason,
                 fee_accepted=fee_accepted,
                 created_at=now,
-                scheduled_at=appointment.scheduled_at,
-                service=appointment.service,
-                address=appointment.address,
+                scheduled_at=scheduled_at,
+                service=service,
+                address=address,
             )
             if self._send_cancel(attempt, progress):
                 return self._outcome(attempt)

@@ -61,10 +61,11 @@ class Attempt:
     reason: Reason
     fee_accepted: int  # fen
     created_at: datetime
-    # The appointment as the merchant saw it when confirming: the voucher shows this.
-    scheduled_at: datetime
-    service: Service
-    address: str
+    # The appointment as the merchant saw it when confirming: the voucher shows this. None when
+    # the cancellation named an appointment the host's list did not show (the CLI allows that).
+    scheduled_at: datetime | None
+    service: Service | None
+    address: str | None
     state: AttemptState
     result: Result | None = None
     cancel_ref: str | None = None
@@ -92,9 +93,9 @@ CREATE TABLE attempt (
     reason        INTEGER NOT NULL,
     fee_accepted  INTEGER NOT NULL,
     created_at    TEXT NOT NULL,
-    scheduled_at  TEXT NOT NULL,
-    service       INTEGER NOT NULL,
-    address       TEXT NOT NULL,
+    scheduled_at  TEXT,
+    service       INTEGER,
+    address       TEXT,
     state         TEXT NOT NULL,
     result        INTEGER,
     cancel_ref    TEXT,
@@ -148,8 +149,8 @@ def _attempt(row: tuple) -> Attempt:
         reason=Reason(reason),
         fee_accepted=fee_accepted,
         created_at=datetime.fromisoformat(created_at),
-        scheduled_at=datetime.fromisoformat(scheduled_at),
-        service=Service(service),
+        scheduled_at=_parse_time(scheduled_at),
+        service=None if service is None else Service(service),
         address=address,
         state=AttemptState(state),
         result=None if result is None else Result(result),
@@ -321,9 +322,9 @@ class Journal:
         reason: Reason,
         fee_accepted: int,
         created_at: datetime,
-        scheduled_at: datetime,
-        service: Service,
-        address: str,
+        scheduled_at: datetime | None,
+        service: Service | None,
+        address: str | None,
     ) -> Attempt:
         """Record a cancellation before its request leaves; on disk when this returns."""
         attempt = Attempt(
@@ -336,7 +337,7 @@ class Journal:
             fee_accepted=fee_accepted,
             created_at=created_at,
             scheduled_at=scheduled_at,
-            service=Service(service),
+            service=None if service is None else Service(service),
             address=address,
             state=AttemptState.PENDING,
         )
@@ -360,7 +361,8 @@ class Journal:
                     f"INSERT INTO attempt ({_COLUMNS}) VALUES ({', '.join('?' * 21)})",
                     (
                         request_id, appt_id, merchant_id, tid, operator_id, int(attempt.reason),
-                        fee_accepted, _time(created_at), _time(scheduled_at), int(attempt.service),
+                        fee_accepted, _time(created_at), _time(scheduled_at),
+                        None if attempt.service is None else int(attempt.service),
                         address, attempt.state.value, None, None, None, None, None, None, None, None, 0,
                     ),
                 )

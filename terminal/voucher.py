@@ -111,7 +111,9 @@ def format_money(fen: int, currency: str = CURRENCY_CNY) -> str:
     return f"{sign}{yuan}.{cents:02d} ({currency})"
 
 
-def service_name(service: Service, locale: str) -> str:
+def service_name(service: Service | None, locale: str) -> str:
+    if service is None:
+        return "-"
     return SERVICE_NAMES[locale].get(service, str(int(service)))
 
 
@@ -235,7 +237,7 @@ def render_voucher(
     lines += _field(label["service"], service_name(attempt.service, locale), width)
     # The address is the longest value: always below its label so it can use the full width.
     lines.append(label["address"])
-    lines += ["  " + line for line in wrap_to_width(attempt.address, width - 2)]
+    lines += ["  " + line for line in wrap_to_width(attempt.address or "-", width - 2)]
     lines += _field(label["reason"], reason_name(attempt.reason, locale), width)
     lines += _field(label["fee"], fee, width)
     # The cancellation number is what the merchant quotes later: its own block, centred.

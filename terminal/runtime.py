@@ -1,0 +1,113 @@
+"""Puts a working terminal together from its config: journal, serial line, host client, printer,
+and, in demo or training mode, the built-in simulated host on a pty pair. The CLI and the app both
+start here, so they cannot drift apart."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from protocol import Timers
+from terminal.client import HostClient
+from terminal.config import (
+    ConfigError,
+    TerminalConfig,
+    config_path_from,
+    default_data_dir,
+    demo_config,
+    load_config,
+)
+from terminal.journal import Journal
+from terminal.printing import VoucherPrinter, printer_from_config
+from terminal.transport import SerialLine
+
+
+@dataclass
+class TerminalRuntime:
+    config: TerminalConfig
+    client: HostClient
+    journal: Journal
+    printer: VoucherPrinter | None
+    demo: bool  # no port configured: the built-in simulated host with demo data
+    training: bool  # a configured terminal practising against the built-in host
+    _cleanups: list[Callable[[], Any]] = field(default_factory=list)
+
+    @property
+    def locale(self) -> str:
+        return self.config.ui.locale
+
+    def close(self) -> None:
+        self.client.close()
+        self.journal.close()
+        while self._cleanups:
+            self._cleanups.pop()()
+
+
+def read_config(config_arg: str | None, port_arg: str | None) -> TerminalConfig:
+    """The config named on the command line or in the environment, else the demo terminal;
+    --port replaces the configured port. Raises ConfigError."""
+    path = config_path_from(config_arg, os.environ)
+    if path is None:
+        config = demo_config(default_data_dir() / "demo")
+    else:
+        config = load_config(path)
+    if port_arg is not None:
+        if not port_arg.strip():
+            raise ConfigError(None, "--port", "is empty; give a pyserial URL such as /dev/ttyUSB0")
+        config = replace(config, link=replace(config.link, port=port_arg))
+    return config
+
+
+def open_terminal(config: TerminalConfig, *, training: bool = False) -> TerminalRuntime:
+    """Open everything the config names. Demo mode (no port) and training mode run against the
+    built-in simulated host with demo data, with a journal of their own that lasts this run."""
+    cleanups: list[Callable[[], Any]] = []
+    simulated = training or config.demo
+    try:
+        if simulated:
+            from terminal.demo import start_demo_host  # the simulator loads only when wanted
+
+            workdir = Path(tempfile.mkdtemp(prefix="pos-terminal-demo-"))
+            cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+            host = start_demo_host(workdir)
+            cleanups.append(host.stop)
+            demo = demo_config(workdir)
+            identity = demo.terminal
+            if training:
+                # Practice keeps the terminal's own language and printer, never its journal or key.
+                config = replace(config, terminal=identity, journal=demo.journal)
+            else:
+                config = demo
+            config = replace(config, link=replace(config.link, port=host.port))
+        journal = Journal.open(config.journal.path)
+        cleanups.append(journal.close)
+        link = config.link
+        client = HostClient(
+            tid=config.terminal.tid,
+            merchant_id=config.terminal.merchant_id,
+            operator_id=config.terminal.operator_id,
+            key=config.terminal.key.reveal(),
+            line=SerialLine(link.port, link.baud),
+            journal=journal,
+            timers=Timers(link.t_char_ms / 1000, link.t_ack_ms / 1000, link.t_resp_ms / 1000),
+            baud=link.baud,
+        )
+        cleanups.remove(journal.close)
+        printer = printer_from_config(config)
+    except BaseException:
+        for cleanup in reversed(cleanups):
+            cleanup()
+        raise
+    return TerminalRuntime(
+        config=config,
+        client=client,
+        journal=journal,
+        printer=printer,
+        demo=simulated and not training,
+        training=training,
+        _cleanups=cleanups,
+    )
