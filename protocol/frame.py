@@ -8,7 +8,8 @@ leave protocol/.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from construct import Bytes, Const, ConstructError, Int8ub, Int16ub, Struct, this
 
@@ -75,6 +76,7 @@ def frame_problem(frame: bytes) -> str | None:
     return None
 
 
+@lru_cache(maxsize=64)
 def encode_tid(tid: str) -> bytes:
     raw = tid.encode("ascii", errors="replace")
     # Trailing spaces would be indistinguishable from the padding.
@@ -83,9 +85,11 @@ def encode_tid(tid: str) -> bytes:
     return raw.ljust(TID_SIZE, b" ")
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """A body split into its header, its FIELDS and its MAC, nothing yet checked but the sizes."""
+class Envelope(NamedTuple):
+    """A body split into its header, its FIELDS and its MAC, nothing yet checked but the sizes.
+
+    A NamedTuple rather than a frozen dataclass: one is made per frame received, and a tuple is
+    built about three times faster."""
 
     version: int
     type: int
