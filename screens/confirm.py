@@ -1,0 +1,145 @@
+"""The last look before the request leaves: the appointment, the reason and the fee that will be
+charged. Enter sends the cancellation; Esc goes back. A FEE_CHANGED answer comes back here with
+the new fee, which the merchant must accept with Enter again (a new request, fee_accepted = it)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from protocol.enums import Reason, Result
+from screens.i18n import N_, day_time
+from screens.keypad import (
+    BACK,
+    SCROLL_DOWN,
+    SCROLL_UP,
+    FieldGrid,
+    Key,
+    KeypadScreen,
+    field_widgets,
+    return_to,
+)
+from screens.result import ResultScreen
+from screens.waiting import Answer, Call, WaitingScreen
+from terminal.client import CancelOutcome
+from terminal.journal import Attempt, AttemptState
+from terminal.voucher import format_money, reason_name, service_name
+
+if TYPE_CHECKING:
+    from protocol import Appointment
+    from terminal.plugin_api import PluginContext
+
+
+class ConfirmScreen(KeypadScreen):
+    CSS_PATH = "confirm.tcss"
+    TITLE = N_("confirm.title")
+
+    def __init__(
+        self,
+        context: PluginContext,
+        appointment: Appointment,
+        reason: Reason,
+        finish: Callable[[], None],
+    ) -> None:
+        super().__init__(context)
+        self.appointment = appointment
+        self.reason = reason
+        self.finish = finish
+        self.fee = appointment.fee  # what the merchant agrees to: FEE_ACCEPTED
+        self.earlier_fee: int | None = None  # set when the host said the fee changed
+
+    def body(self) -> ComposeResult:
+        appointment = self.appointment
+        yield Static(self.t("confirm.prompt"), id="confirm-prompt", markup=False)
+        yield FieldGrid(
+            *field_widgets(
+                [
+                    (self.t("field.when"), day_time(appointment.scheduled_at, self.locale)),
+                    (self.t("field.service"), service_name(appointment.service, self.locale)),
+                    (self.t("field.address"), " ".join(appointment.address.split())),
+                    (self.t("field.reason"), reason_name(self.reason, self.locale)),
+                ]
+            ),
+            Static(self.t("field.fee"), classes="field-label", markup=False),
+            Static(self._fee_text(), id="confirm-fee", classes="field-value", markup=False),
+            id="confirm-fields",
+        )
+        yield Static("", id="confirm-fee-changed", markup=False)
+        yield Static(self.t("confirm.hint"), id="confirm-hint", markup=False)
+
+    def _fee_text(self) -> str:
+        money = format_money(self.fee, self.appointment.currency)
+        return self.t("confirm.free", money=money) if self.fee == 0 else money
+
+    def keys(self) -> list[Key]:
+        return [Key("enter", "confirm", N_("key.confirm")), SCROLL_UP, SCROLL_DOWN, BACK]
+
+    # -- keys
+
+    def key_confirm(self) -> None:
+        appointment, reason, fee = self.appointment, self.reason, self.fee
+        client = self.context.client
+
+        def job(call: Call) -> CancelOutcome:
+            return client.cancel(appointment, reason, fee, on_progress=call.progress)
+
+        self.app.push_screen(
+            WaitingScreen(self.context, job, what=N_("waiting.cancel"), can_abort=False), self._answered
+        )
+
+    def key_scroll_up(self) -> None:
+        self.scroll_body(-1)
+
+    def key_scroll_down(self) -> None:
+        self.scroll_body(1)
+
+    def key_back(self) -> None:
+        self.dismiss()
+
+    # -- the host's answer
+
+    def _answered(self, answer: Answer | None) -> None:
+        if answer is None:
+            return
+        if answer.error is not None:
+            self.app.push_screen(
+                ResultScreen(self.context, finish=self.finish, retry=self.come_back, error=answer.error)
+            )
+            return
+        attempt = answer.value.attempt
+        if _fee_changed(attempt):
+            self._show_new_fee(attempt)
+            return
+        self.app.push_screen(
+            ResultScreen(self.context, finish=self.finish, retry=self.come_back, attempt=attempt)
+        )
+
+    def come_back(self, attempt: Attempt | None = None) -> None:
+        """Back here from the result, to send again (after BUSY, a link failure, …)."""
+        return_to(self)
+        if attempt is not None and _fee_changed(attempt):
+            self._show_new_fee(attempt)
+
+    def _show_new_fee(self, attempt: Attempt) -> None:
+        if attempt.refused_fee is None:
+            return
+        self.earlier_fee, self.fee = self.fee, attempt.refused_fee
+        currency = self.appointment.currency
+        self.set_title(self.t("confirm.title_new_fee"))
+        self.query_one("#confirm-fee", Static).update(self._fee_text())
+        notice = self.query_one("#confirm-fee-changed", Static)
+        notice.update(
+            self.t(
+                "confirm.fee_changed",
+                fee=format_money(self.fee, currency),
+                earlier=format_money(self.earlier_fee, currency),
+            )
+        )
+        notice.add_class("-shown")
+        self.query_one("#confirm-hint", Static).update(self.t("confirm.hint_new_fee"))
+
+
+def _fee_changed(attempt: Attempt) -> bool:
+    return attempt.state is AttemptState.REFUSED and attempt.result is Result.FEE_CHANGED

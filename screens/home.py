@@ -1,0 +1,83 @@
+"""The plugin's first screen: asks for the supervisor PIN, then offers cancelling an appointment,
+the history of cancellations and the technician's link screen (all behind that one PIN)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from screens.appointment_list import load_appointments
+from screens.history import HistoryScreen
+from screens.i18n import N_
+from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen
+from screens.merchant import MerchantScreen
+from screens.pin import PinScreen
+from screens.technician import TechnicianScreen
+
+CHOICES = (
+    Key("1", "cancel", N_("home.cancel")),
+    Key("2", "history", N_("home.history")),
+    Key("3", "technician", N_("home.technician")),
+)
+
+
+class HomeScreen(KeypadScreen):
+    CSS_PATH = "home.tcss"
+    TITLE = N_("home.title")
+
+    def __init__(self, context, *, ask_pin: bool = True) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self.ask_pin = ask_pin
+        self.unlocked = not ask_pin
+
+    def body(self) -> ComposeResult:
+        for key in CHOICES:
+            assert key.label is not None
+            # The label is the choice itself; it is not a key-bar hint (label=None there).
+            yield ChoiceButton(Key(key.name, key.action), f"{key.name} {self.t(key.label)}")
+        yield Static("", id="home-pending", markup=False)
+
+    def keys(self) -> list[Key]:
+        if not self.unlocked:
+            return []
+        return [*(Key(key.name, key.action) for key in CHOICES), BACK]
+
+    def on_mount(self) -> None:
+        if self.ask_pin:
+            self.app.push_screen(PinScreen(self.context), self._pin_answered)
+        self._show_pending()
+
+    def on_screen_resume(self) -> None:
+        if self.unlocked:
+            self._show_pending()
+
+    def _pin_answered(self, accepted: bool | None) -> None:
+        if not accepted:
+            self.dismiss()
+            return
+        self.unlocked = True
+        self.refresh_keys()
+
+    def _show_pending(self) -> None:
+        # A local read of the journal: how many cancellations still wait for the host's word.
+        pending = len(self.context.journal.unsettled())
+        text = self.t("home.pending", count=pending) if pending else ""
+        self.query_one("#home-pending", Static).update(text)
+
+    # -- keys
+
+    def key_cancel(self) -> None:
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                load_appointments(self.app, self.context)
+
+        self.app.push_screen(MerchantScreen(self.context), confirmed)
+
+    def key_history(self) -> None:
+        self.app.push_screen(HistoryScreen(self.context))
+
+    def key_technician(self) -> None:
+        self.app.push_screen(TechnicianScreen(self.context))
+
+    def key_back(self) -> None:
+        self.dismiss()

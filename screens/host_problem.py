@@ -1,0 +1,95 @@
+"""When the host could not be asked or would not answer: what happened, in plain words, what to
+do about it, and a key to try again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from protocol.enums import Result
+from screens.i18n import N_, t
+from screens.keypad import BACK, Key, KeypadScreen
+from terminal.client import HostError, HostRefusal, LinkFailure
+
+if TYPE_CHECKING:
+    from terminal.plugin_api import PluginContext
+
+
+@dataclass(frozen=True)
+class Problem:
+    title: str
+    what: str  # what happened
+    todo: str  # what to do next
+    detail: str | None = None  # the host's own text, or the technical reason
+
+
+def describe_problem(error: BaseException, context: PluginContext) -> Problem:
+    locale = context.locale
+    if isinstance(error, LinkFailure):
+        return Problem(
+            t("problem.link.title", locale),
+            t("problem.link.what", locale),
+            t("problem.link.todo", locale),
+            str(error) or None,
+        )
+    if isinstance(error, HostRefusal) and error.result is Result.NOT_AUTHORISED:
+        terminal = context.config.terminal
+        return Problem(
+            t("problem.not_authorised.title", locale),
+            t("problem.not_authorised.what", locale, tid=terminal.tid, merchant=terminal.merchant_id),
+            t("problem.not_authorised.todo", locale),
+            error.message,
+        )
+    if isinstance(error, HostError) and error.result is Result.BUSY:
+        return Problem(
+            t("problem.busy.title", locale),
+            t("problem.busy.what", locale),
+            t("problem.busy.todo", locale),
+            error.message,
+        )
+    if isinstance(error, (HostError, HostRefusal)):
+        return Problem(
+            t("problem.refused.title", locale),
+            t("problem.refused.what", locale, code=error.result.name),
+            t("problem.refused.todo", locale),
+            error.message,
+        )
+    return Problem(
+        t("problem.terminal.title", locale),
+        t("problem.terminal.what", locale),
+        t("problem.terminal.todo", locale),
+        str(error) or type(error).__name__,
+    )
+
+
+class HostProblemScreen(KeypadScreen):
+    """The appointment list could not be had. Enter tries again, Esc goes back."""
+
+    CSS_PATH = "host_problem.tcss"
+
+    def __init__(self, context: PluginContext, error: BaseException, retry: Callable[[], None]) -> None:
+        super().__init__(context)
+        self.problem = describe_problem(error, context)
+        self.retry = retry
+
+    def title_text(self) -> str:
+        return self.problem.title
+
+    def body(self) -> ComposeResult:
+        yield Static(self.problem.what, id="problem-what", markup=False)
+        yield Static(self.problem.todo, id="problem-todo", markup=False)
+        if self.problem.detail:
+            yield Static(self.t("problem.detail", detail=self.problem.detail), id="problem-detail", markup=False)
+
+    def keys(self) -> list[Key]:
+        return [Key("enter", "retry", N_("key.retry")), BACK]
+
+    def key_retry(self) -> None:
+        self.dismiss()
+        self.retry()
+
+    def key_back(self) -> None:
+        self.dismiss()

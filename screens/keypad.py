@@ -1,0 +1,304 @@
+"""The frame every screen of the plugin shares, and its keypad: a title line, the training banner,
+a scrolling body and on-screen keys. As in Textual's examples/calculator.py, a physical key presses
+its on-screen key, so a key press and a touch take one path to the screen's `key_<action>` method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable, ClassVar, Generic, Iterable, TypeVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Grid, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Button, Static
+
+from screens.i18n import N_, t
+
+if TYPE_CHECKING:
+    from terminal.plugin_api import PluginContext
+
+ResultT = TypeVar("ResultT")
+
+# What the key bar prints for keys whose name is not what the keypad shows.
+KEY_GLYPHS = {
+    "enter": "Enter",
+    "escape": "Esc",
+    "backspace": "Bksp",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+}
+# A key bar cell is 12 cells wide at 40 columns: a key's hint must fit in it.
+KEY_HINT_WIDTH = 12
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key a screen answers: `name` as Textual names it, `action` runs `key_<action>(arg)`."""
+
+    name: str
+    action: str
+    label: str | None = None  # message id shown in the key bar; None: its button is in the body
+    also: tuple[str, ...] = ()  # other keys that do the same (pageup for left)
+    arg: str | None = None
+
+    def matches(self, pressed: str) -> bool:
+        return pressed == self.name or pressed in self.also
+
+    def hint(self, locale: str) -> str:
+        assert self.label is not None
+        return f"{KEY_GLYPHS.get(self.name, self.name)} {t(self.label, locale)}"
+
+
+def clock_of(widget: Widget) -> Callable[[], datetime]:
+    """The app's clock (the shell hands a fixed one to tests), else the machine's."""
+    return getattr(widget.app, "clock", datetime.now)
+
+
+class KeyButton(Button, can_focus=False):
+    """An on-screen key. Never focused: Enter must always mean the screen's Enter."""
+
+    DEFAULT_CSS = """
+    KeyButton {
+        width: 1fr;
+        min-width: 0;
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+    # The pressed look lasts this long; snapshot tests set it to 0 so nothing depends on timing.
+    FLASH_SECONDS: ClassVar[float] = 0.2
+
+    def __init__(self, key: Key, label: str | Text, *, classes: str | None = None) -> None:
+        super().__init__(label, compact=True, classes=classes)
+        self.key = key
+        self.active_effect_duration = self.FLASH_SECONDS
+        self.styles.line_pad = 0  # the key bar's cells are narrow (CSS cannot say 0)
+
+
+class ChoiceButton(KeyButton):
+    """A numbered line in the body (an appointment, a reason, a menu entry): a key of its own."""
+
+    DEFAULT_CSS = """
+    ChoiceButton {
+        width: 100%;
+        content-align: left middle;
+        text-align: left;
+        margin-bottom: 0;
+    }
+    """
+
+
+class KeyBar(Grid):
+    """The screen's key hints, which are also its touch keys."""
+
+    # Unscoped: its width rule depends on the screen's breakpoint class.
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    KeyBar {
+        grid-size: 3;
+        grid-gutter: 0 1;
+        grid-rows: 1;
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+    }
+    .-wide KeyBar {
+        grid-size: 6;
+    }
+    """
+
+
+class TitleBar(Static):
+    DEFAULT_CSS = """
+    TitleBar {
+        height: 1;
+        width: 100%;
+        padding: 0 1;
+        background: $primary;
+        color: $text;
+        text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+
+class TrainingBanner(Static):
+    DEFAULT_CSS = """
+    TrainingBanner {
+        height: auto;
+        width: 100%;
+        background: $warning;
+        color: $text;
+        text-style: bold;
+        text-align: center;
+    }
+    """
+
+
+class ScreenBody(VerticalScroll, can_focus=False):
+    """The part that scrolls (↑/↓) when it does not fit, so nothing is cut off at 40x16."""
+
+    DEFAULT_CSS = """
+    ScreenBody {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+
+class FieldGrid(Grid):
+    """Label / value lines; a long value (an address) wraps inside its column."""
+
+    DEFAULT_CSS = """
+    FieldGrid {
+        grid-size: 2;
+        grid-columns: auto 1fr;
+        grid-rows: auto;
+        grid-gutter: 0 1;
+        height: auto;
+    }
+    FieldGrid > .field-label {
+        color: $text-muted;
+        width: auto;
+    }
+    """
+
+
+def field_widgets(pairs: Iterable[tuple[str, str | Text]]) -> list[Widget]:
+    widgets: list[Widget] = []
+    for label, value in pairs:
+        widgets.append(Static(label, classes="field-label", markup=False))
+        widgets.append(Static(value, classes="field-value", markup=False))
+    return widgets
+
+
+class KeypadFrame:
+    """What KeypadScreen and KeypadDialog share. A screen sets TITLE (a message id), builds its
+    body in `body()`, and lists the keys it answers in `keys()`."""
+
+    TITLE: ClassVar[str] = ""
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (64, "-wide")]
+
+    context: PluginContext
+
+    # -- for screens
+
+    @property
+    def locale(self) -> str:
+        return self.context.locale
+
+    def t(self, key: str, **fmt: object) -> str:
+        return t(key, self.context.locale, **fmt)
+
+    def title_text(self) -> str:
+        return self.t(self.TITLE)
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def keys(self) -> list[Key]:
+        return []
+
+    def refresh_keys(self) -> None:
+        """Show the key bar for the screen's current keys (after its state changed)."""
+        bar = self.query_one(KeyBar)  # type: ignore[attr-defined]
+        bar.remove_children()
+        bar.mount_all(self._bar_buttons())
+
+    def set_title(self, text: str) -> None:
+        self.query_one(TitleBar).update(text)  # type: ignore[attr-defined]
+
+    def scroll_body(self, lines: int) -> None:
+        body = self.query_one(ScreenBody)  # type: ignore[attr-defined]
+        body.scroll_relative(y=lines, animate=False)
+
+    # -- the frame
+
+    def compose(self) -> ComposeResult:
+        if self.context.training:
+            yield TrainingBanner(self.t("training.banner"), markup=False)
+        yield TitleBar(self.title_text(), markup=False)
+        with ScreenBody():
+            yield from self.body()
+        yield KeyBar(*self._bar_buttons())
+
+    def _bar_buttons(self) -> list[KeyButton]:
+        return [KeyButton(key, key.hint(self.locale)) for key in self.keys() if key.label is not None]
+
+    def on_key(self, event: events.Key) -> None:
+        for key in self.keys():
+            if key.matches(event.key):
+                event.stop()
+                event.prevent_default()
+                button = self._button_for(key)
+                if button is not None:
+                    button.press()  # the on-screen key's own path
+                else:
+                    self._run(key)
+                return
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if isinstance(event.button, KeyButton):
+            event.stop()
+            # A key that stopped applying (its bar not yet rebuilt) does nothing.
+            if any(key == event.button.key for key in self.keys()):
+                self._run(event.button.key)
+
+    def _button_for(self, key: Key) -> KeyButton | None:
+        for button in self.query(KeyButton):  # type: ignore[attr-defined]
+            if button.key == key and button.display:
+                return button
+        return None
+
+    def _run(self, key: Key) -> None:
+        handler = getattr(self, f"key_{key.action}")
+        if key.arg is None:
+            handler()
+        else:
+            handler(key.arg)
+
+
+class KeypadScreen(KeypadFrame, Screen[None]):
+    """A step of the plugin shown full screen."""
+
+    def __init__(self, context: PluginContext) -> None:
+        super().__init__()
+        self.context = context
+
+
+class KeypadDialog(KeypadFrame, ModalScreen[ResultT], Generic[ResultT]):
+    """A step that returns a value to whoever pushed it (dismiss(value)); full screen too, since a
+    40x16 terminal has no room for a box floating over another screen."""
+
+    DEFAULT_CSS = """
+    KeypadDialog {
+        background: $background;
+    }
+    """
+
+    def __init__(self, context: PluginContext) -> None:
+        super().__init__()
+        self.context = context
+
+
+# The hints every screen uses, marked so the translation test sees them.
+BACK = Key("escape", "back", N_("key.back"))
+SCROLL_UP = Key("up", "scroll_up", N_("key.up"))
+SCROLL_DOWN = Key("down", "scroll_down", N_("key.down"))
+
+
+def return_to(screen: Screen) -> None:
+    """Pop every screen above `screen` now (not later, as Screen.pop_until_active does), so that
+    whatever is pushed next lands on top of it."""
+    app = screen.app
+    while app.screen is not screen and len(app.screen_stack) > 1:
+        app.pop_screen()

@@ -1,0 +1,156 @@
+"""The supervisor PIN: six digits shown only as dots, checked off the UI thread (scrypt), with the
+tries left after a wrong one and the time left while 5 wrong tries keep it locked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.widgets import Static
+
+from screens.i18n import N_, duration
+from screens.keypad import BACK, Key, KeyButton, KeypadDialog, clock_of
+from screens.messages import PinChecked
+from terminal.supervisor_pin import PIN_LENGTH, PinGate, PinOutcome
+
+if TYPE_CHECKING:
+    from terminal.plugin_api import PluginContext
+
+MASK = "•"
+EMPTY = "_"
+PAD_ROWS = ("123", "456", "789", " 0 ")
+
+
+class PinScreen(KeypadDialog[bool]):
+    """Dismisses True once the supervisor PIN is accepted, False on Esc."""
+
+    CSS_PATH = "pin.tcss"
+    TITLE = N_("pin.title")
+
+    def __init__(self, context: PluginContext) -> None:
+        super().__init__(context)
+        self._digits = ""  # never shown, logged or kept after the check
+        self._checking = False
+        self._locked_for = 0
+        self.gate: PinGate | None = None
+
+    def body(self) -> ComposeResult:
+        yield Static(self.t("pin.prompt", length=PIN_LENGTH), id="pin-prompt", markup=False)
+        yield Static(self._field_text(), id="pin-field", markup=False)
+        yield Static("", id="pin-message", markup=False)
+        with Grid(id="pin-pad"):
+            for row in PAD_ROWS:
+                for digit in row:
+                    if digit == " ":
+                        yield Static("")
+                    else:
+                        yield KeyButton(self._digit_key(digit), digit)
+
+    @staticmethod
+    def _digit_key(digit: str) -> Key:
+        return Key(digit, "digit", arg=digit)
+
+    def keys(self) -> list[Key]:
+        if self._checking:
+            return [BACK]
+        if self._locked_for:
+            return [BACK]
+        return [
+            *(self._digit_key(d) for d in "0123456789"),
+            Key("enter", "submit", N_("key.confirm")),
+            Key("backspace", "clear", N_("key.clear")),
+            BACK,
+        ]
+
+    def on_mount(self) -> None:
+        self.gate = PinGate(
+            self.context.journal, self.context.config.terminal.supervisor_pin_hash, clock_of(self)
+        )
+        self._update_lock()
+        self.set_interval(1.0, self._update_lock)
+
+    # -- keys
+
+    def key_digit(self, digit: str) -> None:
+        if len(self._digits) < PIN_LENGTH:
+            self._digits += digit
+            self._show_field()
+            self._say("")
+
+    def key_clear(self) -> None:
+        self._digits = self._digits[:-1]
+        self._show_field()
+
+    def key_submit(self) -> None:
+        if len(self._digits) != PIN_LENGTH:
+            self._say(self.t("pin.too_short", length=PIN_LENGTH))
+            return
+        pin, self._digits = self._digits, ""
+        self._checking = True
+        self._show_field()
+        self._say(self.t("pin.checking"))
+        self.refresh_keys()
+        self._check(pin)
+
+    def key_back(self) -> None:
+        self._digits = ""
+        self.dismiss(False)
+
+    # -- the check, off the UI thread
+
+    @work(thread=True, exclusive=True, group="pin")
+    def _check(self, pin: str) -> None:
+        assert self.gate is not None
+        try:
+            check = self.gate.check(pin)
+        except Exception as exc:  # noqa: BLE001 - a journal failure is shown, not a crash
+            self.post_message(PinChecked(None, error=str(exc)))
+            return
+        self.post_message(PinChecked(check))
+
+    def on_pin_checked(self, message: PinChecked) -> None:
+        self._checking = False
+        check = message.check
+        if check is None:
+            self._say(self.t("pin.error", error=message.error or ""))
+        elif check.ok:
+            self.dismiss(True)
+            return
+        elif check.outcome is PinOutcome.WRONG:
+            self._say(self.t("pin.wrong", tries=check.tries_left))
+        else:
+            self._locked_for = check.locked_seconds
+            self._show_lock()
+        self.refresh_keys()
+
+    # -- showing
+
+    def _field_text(self) -> str:
+        return " ".join(MASK if i < len(self._digits) else EMPTY for i in range(PIN_LENGTH))
+
+    def _show_field(self) -> None:
+        self.query_one("#pin-field", Static).update(self._field_text())
+
+    def _say(self, text: str) -> None:
+        self.query_one("#pin-message", Static).update(text)
+
+    def _update_lock(self) -> None:
+        if self.gate is None or self._checking:
+            return
+        was_locked = bool(self._locked_for)
+        self._locked_for = self.gate.locked_seconds()
+        if self._locked_for:
+            self._show_lock()
+        elif was_locked:
+            self._say(self.t("pin.unlocked"))
+        if was_locked != bool(self._locked_for):
+            self.set_class(bool(self._locked_for), "-locked")
+            self.refresh_keys()
+
+    def _show_lock(self) -> None:
+        self._digits = ""
+        self._show_field()
+        self.set_class(True, "-locked")
+        self._say(self.t("pin.locked", time=duration(self._locked_for, self.locale)))

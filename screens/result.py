@@ -1,0 +1,337 @@
+"""How the cancellation ended: the cancellation number (and the voucher printed or kept), the
+host's refusal in plain words with what to do next, or "not yet confirmed" while a background
+worker keeps settling it with the host (STATUS_REQ) for a bounded number of rounds."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from typing import TYPE_CHECKING, Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Digits, Static
+
+from protocol.enums import Result
+from screens.host_problem import describe_problem
+from screens.i18n import N_, day_time, full_time, t
+from screens.keypad import SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, ScreenBody, field_widgets
+from screens.messages import AttemptChanged, SettleRound, SettlingStopped, VoucherPrinted
+from terminal.client import LinkFailure
+from terminal.journal import Attempt, AttemptState
+from terminal.printing import PrintError
+from terminal.voucher import format_money, service_name
+
+if TYPE_CHECKING:
+    from terminal.plugin_api import PluginContext
+
+log = logging.getLogger("pos_terminal.screens")
+
+# The background settler: this many STATUS rounds, this far apart, then History takes over.
+SETTLE_ROUNDS = 10
+SETTLE_PAUSE_SECONDS = 3.0
+# What Textual's Digits can draw; other cancellation numbers are shown as plain bold text.
+DIGITS_CHARACTERS = frozenset("0123456789ABCDEF+-.:")
+
+# Refusals after which sending again may succeed: back to the confirmation.
+RETRYABLE = frozenset(
+    {
+        Result.FEE_CHANGED,
+        Result.BUSY,
+        Result.UNKNOWN_REQUEST,
+        Result.BAD_MAC,
+        Result.BAD_FORMAT,
+        Result.BAD_VERSION,
+        Result.UNKNOWN_TERMINAL,
+    }
+)
+REFUSAL_TEXT = {
+    Result.NOT_FOUND: (N_("refused.not_found.title"), N_("refused.not_found.what"), N_("refused.not_found.todo")),
+    Result.ALREADY_CANCELLED: (
+        N_("refused.already.title"),
+        N_("refused.already.what"),
+        N_("refused.already.todo"),
+    ),
+    Result.TOO_LATE: (N_("refused.too_late.title"), N_("refused.too_late.what"), N_("refused.too_late.todo")),
+    Result.NOT_AUTHORISED: (
+        N_("refused.not_authorised.title"),
+        N_("refused.not_authorised.what"),
+        N_("refused.not_authorised.todo"),
+    ),
+    Result.BUSY: (N_("refused.busy.title"), N_("refused.busy.what"), N_("refused.busy.todo")),
+    Result.UNKNOWN_REQUEST: (
+        N_("refused.never_received.title"),
+        N_("refused.never_received.what"),
+        N_("refused.never_received.todo"),
+    ),
+    Result.FEE_CHANGED: (
+        N_("refused.fee_changed.title"),
+        N_("refused.fee_changed.what"),
+        N_("refused.fee_changed.todo"),
+    ),
+}
+# BAD_MAC, BAD_FORMAT, BAD_VERSION, UNKNOWN_TERMINAL: the terminal's setup, not the merchant's.
+REFUSAL_OTHER = (N_("refused.error.title"), N_("refused.error.what"), N_("refused.error.todo"))
+
+
+class Ending(enum.Enum):
+    CANCELLED = "cancelled"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"
+    FAILED = "failed"  # the request never left (or the terminal failed): nothing was cancelled
+
+
+class ResultScreen(KeypadScreen):
+    CSS_PATH = "result.tcss"
+
+    def __init__(
+        self,
+        context: PluginContext,
+        *,
+        finish: Callable[[], None],
+        retry: Callable[[Attempt | None], None],
+        attempt: Attempt | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        super().__init__(context)
+        assert (attempt is None) != (error is None)
+        self.finish = finish
+        self.retry = retry
+        self.attempt = attempt
+        self.error = error
+        self.voucher_status = ""
+        self.settle_status = ""
+        self._stop = threading.Event()
+
+    @property
+    def ending(self) -> Ending:
+        if self.attempt is None:
+            return Ending.FAILED
+        if self.attempt.state is AttemptState.CANCELLED:
+            return Ending.CANCELLED
+        if self.attempt.state is AttemptState.REFUSED:
+            return Ending.REFUSED
+        return Ending.UNKNOWN
+
+    # -- what it shows
+
+    def title_text(self) -> str:
+        ending = self.ending
+        if ending is Ending.CANCELLED:
+            return self.t("result.cancelled.title")
+        if ending is Ending.UNKNOWN:
+            return self.t("result.unknown.title")
+        if ending is Ending.FAILED:
+            return self.t("result.failed.title")
+        return self.t(self._refusal()[0])
+
+    def _refusal(self) -> tuple[str, str, str]:
+        assert self.attempt is not None and self.attempt.result is not None
+        return REFUSAL_TEXT.get(self.attempt.result, REFUSAL_OTHER)
+
+    def body(self) -> ComposeResult:
+        ending = self.ending
+        if ending is Ending.CANCELLED:
+            yield from self._cancelled_body()
+        elif ending is Ending.UNKNOWN:
+            yield from self._unknown_body()
+        elif ending is Ending.REFUSED:
+            yield from self._refused_body()
+        else:
+            yield from self._failed_body()
+
+    def _appointment_line(self, attempt: Attempt) -> str:
+        return f"{day_time(attempt.scheduled_at, self.locale)} {service_name(attempt.service, self.locale)}"
+
+    def _cancelled_body(self) -> ComposeResult:
+        attempt = self.attempt
+        assert attempt is not None and attempt.cancel_ref is not None
+        ref = attempt.cancel_ref
+        yield Static(self.t("result.cancelled.headline"), id="result-headline", classes="-good", markup=False)
+        yield Static(self.t("result.cancel_ref"), id="ref-label", markup=False)
+        drawable = set(ref) <= DIGITS_CHARACTERS
+        if drawable:
+            yield Digits(ref, id="ref-digits")
+        yield Static(ref, id="ref-text", classes="" if drawable else "-only", markup=False)
+        fee = "-" if attempt.fee_charged is None else format_money(attempt.fee_charged, attempt.currency or "156")
+        yield FieldGrid(
+            *field_widgets(
+                [
+                    (self.t("field.host_time"), full_time(attempt.host_time, self.locale) if attempt.host_time else "-"),
+                    (self.t("field.fee_charged"), fee),
+                    (self.t("field.appointment"), self._appointment_line(attempt)),
+                ]
+            ),
+            id="result-fields",
+        )
+        yield Static(self.voucher_status, id="voucher-status", markup=False)
+
+    def _unknown_body(self) -> ComposeResult:
+        attempt = self.attempt
+        assert attempt is not None
+        yield Static(self.t("result.unknown.headline"), id="result-headline", classes="-warn", markup=False)
+        yield Static(self.t("result.unknown.what"), id="result-what", markup=False)
+        yield Static(self.settle_status, id="settle-status", markup=False)
+        yield FieldGrid(
+            *field_widgets(
+                [
+                    (self.t("field.appointment"), self._appointment_line(attempt)),
+                    (self.t("field.request_id"), attempt.request_id),
+                ]
+            ),
+            id="result-fields",
+        )
+        yield Static(self.t("result.unknown.todo"), id="result-todo", markup=False)
+
+    def _refused_body(self) -> ComposeResult:
+        attempt = self.attempt
+        assert attempt is not None and attempt.result is not None
+        _title, what, todo = self._refusal()
+        fee = format_money(attempt.refused_fee or 0)
+        yield Static(
+            t(what, self.locale, code=attempt.result.name, fee=fee),
+            id="result-headline",
+            classes="-bad",
+            markup=False,
+        )
+        yield Static(self.t(todo), id="result-todo", markup=False)
+        if attempt.host_message:
+            yield Static(self.t("result.host_says", message=attempt.host_message), id="result-detail", markup=False)
+        yield FieldGrid(
+            *field_widgets(
+                [
+                    (self.t("field.appointment"), self._appointment_line(attempt)),
+                    (self.t("field.request_id"), attempt.request_id),
+                ]
+            ),
+            id="result-fields",
+        )
+
+    def _failed_body(self) -> ComposeResult:
+        assert self.error is not None
+        if isinstance(self.error, LinkFailure):
+            what, todo, detail = self.t("result.failed.what"), self.t("result.failed.todo"), str(self.error)
+        else:
+            problem = describe_problem(self.error, self.context)
+            what, todo, detail = problem.what, problem.todo, problem.detail
+        yield Static(what, id="result-headline", classes="-bad", markup=False)
+        yield Static(todo, id="result-todo", markup=False)
+        if detail:
+            yield Static(self.t("problem.detail", detail=detail), id="result-detail", markup=False)
+
+    def keys(self) -> list[Key]:
+        ending = self.ending
+        retryable = ending is Ending.FAILED or (
+            ending is Ending.REFUSED and self.attempt is not None and self.attempt.result in RETRYABLE
+        )
+        if retryable:
+            return [Key("enter", "retry", N_("key.retry")), SCROLL_UP, SCROLL_DOWN, Key("escape", "done", N_("key.done"))]
+        return [Key("enter", "done", N_("key.done")), SCROLL_UP, SCROLL_DOWN, Key("escape", "done")]
+
+    # -- life
+
+    def on_mount(self) -> None:
+        self._start_background()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    def _start_background(self) -> None:
+        if self.attempt is None:
+            return
+        if self.ending is Ending.CANCELLED:
+            if self.context.printer is None:
+                self._show_voucher_status(self.t("result.voucher.kept"))
+            else:
+                self._show_voucher_status(self.t("result.voucher.printing"))
+                self._print_voucher(self.attempt)
+        elif self.ending is Ending.UNKNOWN:
+            self._keep_settling(self.attempt.request_id)
+
+    def _rebuild(self) -> None:
+        self.set_title(self.title_text())
+        body = self.query_one(ScreenBody)
+        body.remove_children()
+        body.mount_all(list(self.body()))
+        self.refresh_keys()
+
+    def _show_voucher_status(self, text: str) -> None:
+        self.voucher_status = text
+        for widget in self.query("#voucher-status").results(Static):
+            widget.update(text)
+
+    # -- workers
+
+    @work(thread=True, exclusive=True, group="print")
+    def _print_voucher(self, attempt: Attempt) -> None:
+        printer = self.context.printer
+        assert printer is not None
+        try:
+            printer.print_voucher(attempt, locale=self.context.locale, training=self.context.training)
+        except PrintError as exc:
+            self.post_message(VoucherPrinted(attempt.request_id, error=str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a broken printer must not end the app
+            log.exception("printing voucher %s", attempt.request_id)
+            self.post_message(VoucherPrinted(attempt.request_id, error=f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(VoucherPrinted(attempt.request_id))
+
+    @work(thread=True, exclusive=True, group="settle")
+    def _keep_settling(self, request_id: str) -> None:
+        client = self.context.client
+        latest: Attempt | None = None
+        for number in range(1, SETTLE_ROUNDS + 1):
+            if number > 1 and self._stop.wait(SETTLE_PAUSE_SECONDS):
+                return
+            if self._stop.is_set():
+                return
+            self.post_message(SettleRound(number, SETTLE_ROUNDS))
+            try:
+                outcome = client.settle(request_id)
+            except Exception:  # noqa: BLE001 - the next round, History or the next start retries
+                log.exception("settling %s", request_id)
+                continue
+            latest = outcome.attempt
+            if outcome.settled:
+                self.post_message(AttemptChanged(outcome.attempt))
+                return
+        self.post_message(SettlingStopped(latest))
+
+    # -- worker news
+
+    def on_voucher_printed(self, message: VoucherPrinted) -> None:
+        if message.error is None:
+            self._show_voucher_status(self.t("result.voucher.printed"))
+        else:
+            self._show_voucher_status(self.t("result.voucher.print_failed", error=message.error))
+
+    def on_settle_round(self, message: SettleRound) -> None:
+        self.settle_status = self.t("result.unknown.asking", number=message.number, rounds=message.rounds)
+        for widget in self.query("#settle-status").results(Static):
+            widget.update(self.settle_status)
+
+    def on_attempt_changed(self, message: AttemptChanged) -> None:
+        self.attempt = message.attempt
+        self._rebuild()
+        self._start_background()
+
+    def on_settling_stopped(self, _message: SettlingStopped) -> None:
+        self.settle_status = self.t("result.unknown.later")
+        for widget in self.query("#settle-status").results(Static):
+            widget.update(self.settle_status)
+
+    # -- keys
+
+    def key_done(self) -> None:
+        self.finish()
+
+    def key_retry(self) -> None:
+        self.retry(self.attempt)
+
+    def key_scroll_up(self) -> None:
+        self.scroll_body(-1)
+
+    def key_scroll_down(self) -> None:
+        self.scroll_body(1)
