@@ -209,13 +209,14 @@ class Link:
 
     def _on_good_frame(self, raw: bytes, now: float) -> None:
         self._queue_control(ACK, now)  # a good frame is ACKed before it is processed
-        if self._outgoing is not None:
-            # The peer evidently has our frame: its answer counts as the ACK.
-            self._acknowledged(now, "answered before ACK")
         if raw == self._last_good_frame:
+            # A retransmission says only that the peer missed our ACK, not that it has our frame.
             self.counters.duplicates += 1
             self._trace(now, "rx", "duplicate", raw, "retransmission, ACKed again, not delivered")
             return
+        if self._outgoing is not None:
+            # The peer evidently has our frame: its answer counts as the ACK.
+            self._acknowledged(now, "answered before ACK")
         self._last_good_frame = raw
         self.counters.frames_in += 1
         self._trace(now, "rx", "frame", raw)

@@ -143,3 +143,14 @@ def test_trace_sees_every_happening():
     link.receive_data(bytes([NAK]), 0.2)
     assert [r.kind for r in seen] == ["noise", "ack", "frame", "frame", "nak", "resend"]
     assert [r.direction for r in seen] == ["rx", "tx", "rx", "tx", "rx", "tx"]
+
+
+def test_a_retransmitted_old_frame_is_not_taken_as_the_ack_of_our_new_frame():
+    link = Link(TIMERS)
+    link.receive_data(FRAME, 0.0)
+    events(link)
+    link.send_frame(OTHER, 0.1)
+    link.receive_data(FRAME, 0.2)  # the peer resends its old frame: it missed our ACK
+    assert events(link) == [] and link.awaiting_ack
+    link.receive_data(bytes([ACK]), 0.3)
+    assert events(link) == [FrameAcknowledged(OTHER, 1)]
