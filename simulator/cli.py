@@ -7,13 +7,22 @@ Each subcommand has an `_add_<name>_parser(subparsers)` that declares its argume
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from simulator.cable import CableCounters, CableSettings, CableSetupError, NullModemCable, UnplugWindow
+
+if TYPE_CHECKING:
+    from simulator.serve import HostServer
 
 # Exit codes shared with pos-terminal (DESIGN.md, "Commands").
 EXIT_DONE = 0
@@ -168,27 +177,202 @@ def _unplug_window(text: str) -> UnplugWindow:
         raise argparse.ArgumentTypeError(str(problem)) from None
 
 
-# -- not in this build yet -----------------------------------------------------------------------
+# -- host ----------------------------------------------------------------------------------------
 
 
 def _add_host_parser(subparsers: argparse._SubParsersAction) -> None:
-    _add_unavailable_parser(subparsers, "host", "serve the host's side of the protocol on a serial line")
+    host = subparsers.add_parser(
+        "host",
+        help="serve the host's side of the protocol on serial lines",
+        description=(
+            "Serve the provider's host on one or more serial lines (any pyserial URL: /dev/ttyUSB0, a pty path "
+            "such as a pos-sim cable end, socket://host:port) until SIGINT or SIGTERM. Without --data it serves "
+            "built-in demo data placed around now; without --db it keeps its state in a temporary file."
+        ),
+    )
+    host.add_argument(
+        "--port", action="append", required=True, metavar="URL", help="a serial line to serve (repeatable)"
+    )
+    host.add_argument("--baud", type=_baud, default=115200, metavar="N", help="line speed (default 115200)")
+    host.add_argument("--data", metavar="FILE.toml", help="terminals and appointments to serve (DESIGN.md format)")
+    host.add_argument("--db", metavar="FILE", help="the host's database; reopened as it is, kept across restarts")
+    host.add_argument(
+        "--now", type=_local_time, metavar="YYYY-MM-DDTHH:MM:SS", help="fix the host's clock at this instant"
+    )
+    host.add_argument(
+        "--trace", nargs="?", const="-", metavar="FILE", help="trace every frame both ways, to FILE or stdout"
+    )
+    host.add_argument("--busy", type=_probability, default=0.0, metavar="P", help="answer this share of requests with ERROR BUSY")
+    host.add_argument("--delay", type=_milliseconds, default=0, metavar="MS", help="hold each response back this long")
+    host.add_argument("--seed", type=_seed, metavar="N", help="seed for --busy, to repeat a run")
+    host.set_defaults(run=_run_host)
+
+
+class _StartupError(Exception):
+    """The host cannot start as asked; the message says what to change."""
+
+
+def _run_host(args: argparse.Namespace) -> int:
+    # Imported here so that `pos-sim cable` does not pay for sqlite and the protocol.
+    from simulator.data import DataError, demo_data, load_data
+    from simulator.serve import HostServer
+    from simulator.store import HostStore, StoreError
+
+    logging.basicConfig(level=logging.WARNING, format="pos-sim host: %(message)s", stream=sys.stderr)
+    fixed_now: datetime | None = args.now
+    clock = (lambda: fixed_now) if fixed_now is not None else datetime.now
+    with contextlib.ExitStack() as cleanup:
+        if args.db:
+            store_path = Path(args.db)
+        else:
+            store_path = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="pos-sim-host-"))) / "host.db"
+        try:
+            data = load_data(args.data) if args.data else demo_data(clock())
+            with HostStore(store_path) as store:
+                store.load(data)
+            _check_ports(args.port, args.baud)
+            trace = _open_trace(args.trace, cleanup)
+        except (DataError, StoreError, _StartupError) as problem:
+            print(f"pos-sim host: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        server = HostServer(
+            args.port,
+            store_path,
+            baud=args.baud,
+            clock=clock,
+            trace=trace,
+            busy_rate=args.busy,
+            delay=args.delay / 1000,
+            seed=args.seed,
+        )
+        clock_text = f"fixed at {fixed_now:%Y-%m-%dT%H:%M:%S}" if fixed_now else "the machine's"
+        _serve_until_signalled(
+            server,
+            f"pos-sim host: serving {', '.join(args.port)} at {args.baud} baud; db {store_path}"
+            f"{'' if args.db else ' (temporary)'}; data {data.source}; clock {clock_text}; Ctrl-C or SIGTERM stops it",
+        )
+    return EXIT_DONE
+
+
+def _serve_until_signalled(server: HostServer, announcement: str) -> None:
+    stop_requested = threading.Event()
+    previous_handlers = {
+        signum: signal.signal(signum, lambda _signum, _frame: stop_requested.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        server.start()
+        print(announcement, file=sys.stderr, flush=True)
+        # A bounded wait, so the main thread comes back to run the signal handler promptly.
+        while not stop_requested.wait(0.2):
+            pass
+    finally:
+        server.stop()
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
+
+
+def _check_ports(urls: list[str], baud: int) -> None:
+    """Open and close each port once, so that a mistyped --port is a usage error at start; once
+    serving, a line that goes away is waited for and reopened instead (HostServer)."""
+    import serial
+
+    for url in urls:
+        try:
+            serial.serial_for_url(url, baudrate=baud).close()
+        except (serial.SerialException, OSError, ValueError) as problem:
+            raise _StartupError(f"cannot open --port {url} ({problem}); check the device path or URL") from None
+
+
+def _open_trace(target: str | None, cleanup: contextlib.ExitStack) -> TextIO | None:
+    if target is None:
+        return None
+    if target == "-":
+        return sys.stdout
+    try:
+        return cleanup.enter_context(open(target, "a", encoding="utf-8"))
+    except OSError as problem:
+        raise _StartupError(f"cannot write the trace to {target} ({problem.strerror}); choose another --trace FILE") from None
+
+
+def _local_time(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a local time; write YYYY-MM-DDTHH:MM:SS, such as 2026-11-27T09:30:00"
+        ) from None
+
+
+def _milliseconds(text: str) -> int:
+    try:
+        milliseconds = int(text)
+    except ValueError:
+        milliseconds = -1
+    if milliseconds < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a delay; write whole milliseconds, such as 12000")
+    return milliseconds
+
+
+# -- trace ---------------------------------------------------------------------------------------
 
 
 def _add_trace_parser(subparsers: argparse._SubParsersAction) -> None:
-    _add_unavailable_parser(subparsers, "trace", "decode a capture into frames and messages")
+    trace = subparsers.add_parser(
+        "trace",
+        help="decode a capture into frames and messages",
+        description=(
+            "Decode a capture of the line (raw bytes, or hex text with optional > and < direction marks at the "
+            "start of lines) into trace lines: frames with each field as NAME = value, ACK/NAK, noise, bad "
+            "frames and resends."
+        ),
+    )
+    trace.add_argument("file", metavar="FILE", help="the capture")
+    trace.set_defaults(run=_run_trace)
+
+
+def _run_trace(args: argparse.Namespace) -> int:
+    from simulator.capture import CaptureError, decode_capture, summary_line
+
+    try:
+        raw = Path(args.file).read_bytes()
+        lines, summary = decode_capture(raw)
+    except OSError as problem:
+        print(f"pos-sim trace: cannot read {args.file} ({problem.strerror}); pass the path of a capture", file=sys.stderr)
+        return EXIT_USAGE
+    except CaptureError as problem:
+        print(f"pos-sim trace: {args.file}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in lines:
+        print(line)
+    print(summary_line(summary))
+    return EXIT_DONE
+
+
+# -- report --------------------------------------------------------------------------------------
 
 
 def _add_report_parser(subparsers: argparse._SubParsersAction) -> None:
-    _add_unavailable_parser(subparsers, "report", "what the host did, from its database")
+    report = subparsers.add_parser(
+        "report",
+        help="what the host did, from its database",
+        description="Cancellations by reason and by service, fees charged, and refusals by result.",
+    )
+    report.add_argument("--db", required=True, metavar="FILE", help="the database pos-sim host kept")
+    report.add_argument("--json", action="store_true", help="print JSON instead of text")
+    report.set_defaults(run=_run_report)
 
 
-def _add_unavailable_parser(subparsers: argparse._SubParsersAction, name: str, summary: str) -> None:
-    command = subparsers.add_parser(name, help=f"{summary} (not in this build yet)", add_help=False)
-    # Whatever arguments come with it are ignored, so the answer is about the command, not its options.
-    command.set_defaults(run=lambda _args: _report_unavailable(name), ignores_arguments=True)
+def _run_report(args: argparse.Namespace) -> int:
+    from simulator.report import build_report, format_report, report_json
+    from simulator.store import HostStore, StoreError
 
-
-def _report_unavailable(name: str) -> int:
-    print(f"pos-sim {name}: this command is not available in this build yet", file=sys.stderr)
-    return EXIT_USAGE
+    try:
+        with HostStore(args.db, create=False) as store:
+            cancellations = store.cancellations()
+    except StoreError as problem:
+        print(f"pos-sim report: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    report = build_report(cancellations)
+    print(report_json(report) if args.json else format_report(report))
+    return EXIT_DONE

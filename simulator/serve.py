@@ -1,0 +1,230 @@
+"""The host's serving loop: one thread per serial line, bytes to HostConnection, requests to HostLogic.
+
+Any pyserial URL serves: /dev/tty*, a pty path (the simulated cable), socket://host:port. A line
+that vanishes (USB unplugged, cable stopped) is logged and reopened with backoff; it never takes
+the other lines or the process down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TextIO
+
+import serial
+
+from protocol.connection import HostConnection, RequestReceived, RequestRefused, ResponseAbandoned
+from protocol.link import Timers, TraceRecord
+from protocol.messages import Response
+from protocol.states import State
+from protocol.trace import format_record
+from simulator.host import HostLogic
+from simulator.store import HostStore
+
+log = logging.getLogger(__name__)
+
+# How long one read may block. It bounds how late a timer (T_CHAR 200 ms, T_ACK 500 ms) or a
+# held-back response is handled, and how long stop() waits for a thread to notice.
+_READ_TIMEOUT = 0.01
+_FIRST_BACKOFF = 0.1
+_LONGEST_BACKOFF = 5.0
+_STOP_JOIN_TIMEOUT = 5.0
+
+
+@dataclass
+class _HeldResponse:
+    event: RequestReceived | RequestRefused
+    response: Response
+    send_at: float  # time.monotonic()
+
+
+class HostServer:
+    """Serve the host's side of the protocol on every port in `ports` until stop().
+
+    `delay` (seconds) holds each response back after the request is decided and ACKed, to push a
+    terminal past its T_RESP; `busy_rate` answers that share of requests with ERROR BUSY (from a
+    random stream seeded with `seed`). `trace` receives one line per thing on the line, both ways.
+    """
+
+    def __init__(
+        self,
+        ports: list[str],
+        store_path: str | Path,
+        *,
+        baud: int = 115200,
+        clock: Callable[[], datetime] = datetime.now,
+        timers: Timers = Timers(),
+        trace: TextIO | None = None,
+        busy_rate: float = 0.0,
+        delay: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        if not ports:
+            raise ValueError("give the host at least one port to serve")
+        if not 0.0 <= busy_rate <= 1.0:
+            raise ValueError(f"busy_rate must be a probability from 0 to 1, not {busy_rate!r}")
+        if delay < 0:
+            raise ValueError(f"delay cannot be negative ({delay!r} s)")
+        self.ports = list(ports)
+        self.store_path = Path(store_path)
+        self.baud = baud
+        self.timers = timers
+        self.delay = delay
+        self._clock = clock
+        self._trace = trace
+        self._trace_lock = threading.Lock()
+        self._busy_rate = busy_rate
+        self._random = random.Random(seed)
+        self._random_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._store: HostStore | None = None
+        self._threads: list[threading.Thread] = []
+
+    # -- life cycle
+
+    def start(self) -> HostServer:
+        if self._store is not None:
+            raise RuntimeError("this host is already serving; make a new HostServer")
+        self._store = HostStore(self.store_path)
+        logic = HostLogic(self._store, self._clock, busy=self._busy)
+        self._threads = [
+            threading.Thread(target=self._serve_port, args=(url, logic), name=f"host {url}", daemon=True)
+            for url in self.ports
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: every thread notices within a read timeout, closes its port and ends."""
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(_STOP_JOIN_TIMEOUT)
+            if thread.is_alive():
+                log.error("%s did not stop within %s s", thread.name, _STOP_JOIN_TIMEOUT)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self._threads = []
+
+    def __enter__(self) -> HostServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def serving(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+    # -- one port
+
+    def _serve_port(self, url: str, logic: HostLogic) -> None:
+        backoff = _FIRST_BACKOFF
+        # Said once when the line is lost and once when it is back, not on every retry.
+        lost = False
+        while not self._stopping.is_set():
+            try:
+                port = serial.serial_for_url(url, baudrate=self.baud, timeout=_READ_TIMEOUT)
+            except (serial.SerialException, OSError, ValueError) as problem:
+                if not lost:
+                    lost = True
+                    log.warning("%s: cannot open (%s); trying again, %.1f s apart at most", url, problem, _LONGEST_BACKOFF)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, _LONGEST_BACKOFF)
+                continue
+            if lost:
+                log.warning("%s: open again", url)
+                lost = False
+            opened_at = time.monotonic()
+            try:
+                self._serve_line(url, port, logic)
+            except (serial.SerialException, OSError) as problem:
+                lost = True
+                log.warning("%s: lost (%s); reopening", url, problem)
+            except Exception:  # A bug must not kill the other ports; keep serving this one too.
+                lost = True
+                log.exception("%s: the serving loop failed; reopening", url)
+            finally:
+                try:
+                    port.close()
+                except (serial.SerialException, OSError):
+                    pass
+            # A line that served a good while gets retried soon; one that fails at once, ever later.
+            if time.monotonic() - opened_at > _LONGEST_BACKOFF:
+                backoff = _FIRST_BACKOFF
+            self._stopping.wait(backoff)
+            backoff = min(backoff * 2, _LONGEST_BACKOFF)
+
+    def _serve_line(self, url: str, port: serial.SerialBase, logic: HostLogic) -> None:
+        """Serve one opening of the line until stop(), or until the line fails (raises).
+
+        A reopened line starts with a fresh connection: half a frame or an unACKed response from
+        before the loss means nothing to a terminal that may have restarted meanwhile."""
+        connection = HostConnection(
+            self._store_key_for, timers=self.timers, baud=self.baud, tracer=self._tracer(url)
+        )
+        held: deque[_HeldResponse] = deque()
+        while not self._stopping.is_set():
+            data = port.read(port.in_waiting or 1)
+            now = time.monotonic()
+            if data:
+                connection.receive_data(data, now)
+            timer = connection.get_timer()
+            if timer is not None and now >= timer:
+                connection.handle_timer(now)
+            # ACK/NAK owed and resends due go out before anything is decided.
+            _write(port, connection.data_to_send())
+            while (event := connection.next_event()) is not None:
+                if isinstance(event, RequestReceived):
+                    held.append(_HeldResponse(event, logic.respond(event), now + self.delay))
+                elif isinstance(event, RequestRefused):
+                    log.info("%s: refused SEQ %d from %s: %s (%s)", url, event.seq, event.tid, event.result.name, event.detail)
+                    held.append(_HeldResponse(event, connection.refusal(event), now + self.delay))
+                elif isinstance(event, ResponseAbandoned):
+                    log.warning("%s: the terminal did not take a response after 3 sends", url)
+                # A BadFrame is already NAKed and traced by the link; the terminal resends it.
+            # The host finishes sending one response before it answers the next request (§2).
+            if held and connection.state is State.IDLE and now >= held[0].send_at:
+                answer = held.popleft()
+                _write(port, connection.answer(answer.event, answer.response, now))
+
+    def _store_key_for(self, tid: str) -> bytes | None:
+        assert self._store is not None
+        return self._store.key_for(tid)
+
+    def _busy(self) -> bool:
+        if not self._busy_rate:
+            return False
+        with self._random_lock:
+            return self._random.random() < self._busy_rate
+
+    def _tracer(self, url: str) -> Callable[[TraceRecord], None] | None:
+        stream = self._trace
+        if stream is None:
+            return None
+
+        def trace(record: TraceRecord) -> None:
+            # Records are traced as they happen, so the wall clock now is the record's own time.
+            wall = datetime.now().isoformat(sep=" ", timespec="milliseconds")
+            line = format_record(record, f"{wall} {url}")
+            with self._trace_lock:
+                stream.write(line + "\n")
+                stream.flush()
+
+        return trace
+
+
+def _write(port: serial.SerialBase, data: bytes) -> None:
+    if data:
+        port.write(data)

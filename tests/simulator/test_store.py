@@ -1,0 +1,122 @@
+"""The host's store: survives reopening, loading data again resets nothing, a decision and its record
+are one transaction, and it refuses files that are not its own."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from protocol import CancelRequest, Reason, RequestReceived, Result, Status
+from simulator.data import Terminal
+from simulator.host import HostLogic
+from simulator.store import HostStore, StoreError
+from tests.material import KEY, MERCHANT_ID, TID
+from tests.simulator.vector_data import FIRST, SECOND, vector_data
+
+NOW = datetime(2026, 11, 27, 9, 31, 6)
+
+
+def cancel(request_id: str, appt_id: str = FIRST.appt_id) -> RequestReceived:
+    return RequestReceived(CancelRequest(MERCHANT_ID, appt_id, request_id, Reason.OTHER, 0, "00", NOW), 3, TID)
+
+
+def test_a_reopened_store_keeps_terminals_appointments_and_answers(tmp_path: Path) -> None:
+    path = tmp_path / "host.db"
+    with HostStore(path) as store:
+        store.load(vector_data())
+        done = HostLogic(store, lambda: NOW).respond(cancel("R1"))
+    with HostStore(path) as store:
+        assert store.key_for(TID) == KEY
+        assert store.appointment(FIRST.appt_id).status is Status.CANCELLED
+        assert HostLogic(store, lambda: NOW).respond(cancel("R1")) == done
+        assert len(store.cancellations()) == 1
+
+
+def test_loading_the_data_again_duplicates_nothing_and_keeps_what_the_host_did(tmp_path: Path) -> None:
+    path = tmp_path / "host.db"
+    with HostStore(path) as store:
+        store.load(vector_data())
+        HostLogic(store, lambda: NOW).respond(cancel("R1"))
+    moved = replace(SECOND, address="新地址 New address", late_fee=7000)
+    new_key = bytes(range(1, 33))
+    with HostStore(path) as store:
+        store.load(vector_data(FIRST, moved, terminals=(Terminal(TID, MERCHANT_ID, new_key),)))
+        assert store.appointment(FIRST.appt_id).status is Status.CANCELLED  # the file says BOOKED
+        assert store.appointment(SECOND.appt_id) == moved  # everything else follows the file
+        assert store.key_for(TID) == new_key
+        assert [a.appt_id for a in store.open_appointments(MERCHANT_ID)] == [SECOND.appt_id]
+        assert len(store.cancellations()) == 1
+
+
+def test_an_interrupted_decision_leaves_neither_the_answer_nor_the_cancellation(tmp_path: Path) -> None:
+    with HostStore(tmp_path / "host.db") as store:
+        store.load(vector_data())
+        host = HostLogic(store, lambda: NOW)
+        original = store.record
+
+        def record_then_crash(cancellation):
+            original(cancellation)
+            raise RuntimeError("power lost")
+
+        store.record = record_then_crash  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            host.respond(cancel("R1"))
+        store.record = original  # type: ignore[method-assign]
+        assert store.cancellations() == []
+        assert store.appointment(FIRST.appt_id).status is Status.BOOKED
+        assert host.respond(cancel("R1")).result is Result.OK
+
+
+def test_racing_terminals_cancel_an_appointment_exactly_once(tmp_path: Path) -> None:
+    with HostStore(tmp_path / "host.db") as store:
+        store.load(vector_data())
+        host = HostLogic(store, lambda: NOW)
+        results: list[Result] = []
+        start = threading.Barrier(8)
+
+        def attempt(n: int) -> None:
+            start.wait()
+            results.append(host.respond(cancel(f"R{n}")).result)
+
+        threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [Result.OK] + [Result.ALREADY_CANCELLED] * 7
+        assert len({c.cancel_ref for c in store.cancellations() if c.cancel_ref}) == 1
+
+
+def test_memory_is_refused_because_threads_and_restarts_must_share_the_store() -> None:
+    with pytest.raises(StoreError, match="must be a file"):
+        HostStore(":memory:")
+
+
+def test_a_missing_store_is_refused_when_it_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no such database; pass the --db file the host was started with"):
+        HostStore(tmp_path / "nothere.db", create=False)
+    assert not (tmp_path / "nothere.db").exists()
+
+
+def test_another_programs_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE mine (x)")
+    other.close()
+    with pytest.raises(StoreError, match="holds another program's database"):
+        HostStore(path)
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT name FROM sqlite_master").fetchall() == [("mine",)]
+    other.close()
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database at all, just some text that is long enough to have a header" * 10)
+    with pytest.raises(StoreError, match="not a host simulator database"):
+        HostStore(path)
