@@ -51,7 +51,7 @@ def cancel(request_id: str, appt_id: str = FIRST.appt_id, fee_accepted: int = 0)
 
 def test_list_cancel_repeat_and_status_complete_through_resends_on_an_impaired_cable(store_path: Path) -> None:
     # 0.3 % drop and 0.3 % flip per byte: about one frame in three of a LIST_RESP is damaged, so the
-    # link resends and now and then a whole request is retried. (At 1 % per byte a 262-byte LIST_RESP
+    # link resends and now and then a whole request is retried. (At 1 % per byte a 266-byte LIST_RESP
     # arrives intact 0.5 % of the time, and no request of that size completes at all.)
     settings = CableSettings(drop=0.003, flip=0.003, seed=20261127)
     trace = io.StringIO()
