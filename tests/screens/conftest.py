@@ -1,0 +1,68 @@
+"""Fixtures for the screen tests: a real journal in tmp_path, the scripted client, a context,
+and the shell app built on them with a clock that stands still."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+import screens.result
+import screens.waiting
+from screens.keypad import KeyButton
+from terminal.config import demo_config
+from terminal.journal import Journal
+from terminal.plugin_api import PluginContext
+from terminal.printing import VoucherPrinter
+from terminal.shell import ShellApp, build_app
+from tests.screens.scripted_client import NOW, ScriptedClient
+
+
+@pytest.fixture
+def journal(tmp_path: Path):
+    journal = Journal(tmp_path / "journal.sqlite")
+    yield journal
+    journal.close()
+
+
+@pytest.fixture
+def client(journal: Journal) -> ScriptedClient:
+    return ScriptedClient(journal)
+
+
+@pytest.fixture(autouse=True)
+def no_waiting_between_settle_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(screens.result, "SETTLE_PAUSE_SECONDS", 0.0)
+
+
+MakeApp = Callable[..., ShellApp]
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, journal: Journal, client: ScriptedClient) -> MakeApp:
+    """build_app on the real plugin (found through its entry point), the scripted client, NOW."""
+
+    def make(
+        locale: str = "zh_CN", *, training: bool = False, printer: VoucherPrinter | None = None
+    ) -> ShellApp:
+        context = PluginContext(
+            client=client,
+            journal=journal,
+            config=demo_config(tmp_path),
+            locale=locale,
+            training=training,
+            printer=printer,
+        )
+        return build_app(context, clock=lambda: NOW)
+
+    return make
+
+
+@pytest.fixture
+def still_screens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing on screen depends on timing: no press flash, no spinner turning, no second
+    settle round. For snapshots."""
+    monkeypatch.setattr(KeyButton, "FLASH_SECONDS", 0.0)
+    monkeypatch.setattr(screens.waiting, "TICK_SECONDS", 3600.0)
+    monkeypatch.setattr(screens.result, "SETTLE_PAUSE_SECONDS", 3600.0)

@@ -1,0 +1,74 @@
+"""The supervisor PIN in front of the plugin: masked, tries left after a wrong one, locked for 5
+minutes after 5 wrong ones, and still locked when the app is built again on the same journal."""
+
+from __future__ import annotations
+
+from screens.home import HomeScreen
+from screens.pin import PinScreen
+from screens.technician import TechnicianScreen
+from terminal.shell import MenuScreen
+from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, wait_for_screen, wait_for_text
+
+WRONG = "000000"
+
+
+async def to_pin(pilot) -> PinScreen:
+    await press(pilot, "1")
+    return await wait_for_screen(pilot, PinScreen)
+
+
+def test_the_pin_shows_only_dots_and_opens_the_plugin(make_app) -> None:
+    async def scenario(pilot) -> None:
+        pin = await to_pin(pilot)
+        await press(pilot, *PIN[:4])
+        text = screen_text(pin)
+        assert "• • • • _ _" in text
+        await press(pilot, "backspace")
+        assert "• • • _ _ _" in screen_text(pin)
+        await press(pilot, "enter")  # too short: not checked
+        await wait_for_text(pilot, "密码是 6 位数字")
+        await press(pilot, *PIN[3:], "enter")
+        home = await wait_for_screen(pilot, HomeScreen)
+        assert home.unlocked
+        # The technician screen is behind the same PIN.
+        await press(pilot, "3")
+        await wait_for_screen(pilot, TechnicianScreen)
+
+    run(make_app(), scenario)
+
+
+def test_a_wrong_pin_says_how_many_tries_are_left(make_app) -> None:
+    async def scenario(pilot) -> None:
+        await to_pin(pilot)
+        await enter_pin(pilot, WRONG)
+        await wait_for_text(pilot, "密码错误，还可以再试 4 次")
+        assert WRONG not in screen_text(pilot.app.screen)
+        await press(pilot, "escape")
+        await wait_for_screen(pilot, MenuScreen)
+
+    run(make_app(), scenario)
+
+
+def test_five_wrong_pins_lock_for_five_minutes_across_a_restart(make_app, journal) -> None:
+    async def five_wrong(pilot) -> None:
+        pin = await to_pin(pilot)
+        for tries_left in (4, 3, 2, 1):
+            await enter_pin(pilot, WRONG)
+            await wait_for_text(pilot, f"还可以再试 {tries_left} 次")
+        await enter_pin(pilot, WRONG)
+        await wait_for_text(pilot, "输错 5 次，已锁定。请 5分00秒 后再试。")
+        # Locked: even the right PIN is not taken.
+        await press(pilot, *PIN, "enter")
+        assert pilot.app.screen is pin
+        assert "• " not in screen_text(pin)
+
+    run(make_app(), five_wrong)
+    assert journal.pin_failures()[0] == 5
+
+    async def after_restart(pilot) -> None:
+        pin = await to_pin(pilot)
+        await wait_for_text(pilot, "已锁定")
+        await press(pilot, *PIN, "enter")
+        assert pilot.app.screen is pin
+
+    run(make_app(), after_restart)  # the same journal, a new app

@@ -1,0 +1,119 @@
+"""The standalone shell: its menu lists the installed plugins (found through the entry point),
+a digit opens one, the clock and the locale come from outside, and in training mode every screen
+says so."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.screen import Screen
+from textual.widgets import Static
+
+from screens.appointment_list import AppointmentListScreen
+from screens.confirm import ConfirmScreen
+from screens.details import DetailsScreen
+from screens.history import HistoryScreen
+from screens.home import HomeScreen
+from screens.merchant import MerchantScreen
+from screens.pin import PinScreen
+from screens.plugin import cancel_appointment_plugin
+from screens.reason import ReasonScreen
+from screens.result import ResultScreen
+from screens.technician import TechnicianScreen
+from screens.voucher_view import VoucherScreen
+from terminal.plugin_api import MenuEntry, Plugin, discover_plugins
+from terminal.shell import MenuScreen, build_app
+from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, wait_for_screen
+from tests.screens.scripted_client import FREE
+
+
+def test_the_plugin_is_found_through_its_entry_point() -> None:
+    assert cancel_appointment_plugin in discover_plugins()
+
+
+def test_the_menu_shows_the_plugins_the_date_and_time(make_app) -> None:
+    async def scenario(pilot) -> None:
+        text = screen_text(pilot.app.screen)
+        assert "1 取消预约" in text and "2026年11月27日 09:30" in text and "TEST0001" in text
+        assert "培训模式" not in text
+
+    run(make_app(), scenario)
+
+    async def english(pilot) -> None:
+        text = screen_text(pilot.app.screen)
+        assert "1 Cancel appointment" in text and "27 Nov 2026 09:30" in text
+
+    run(make_app("en"), english)
+
+
+class HelloScreen(Screen[None]):
+    def compose(self):
+        yield Static("hello from another plugin")
+
+    def on_key(self, event) -> None:
+        if event.key == "escape":
+            self.dismiss()
+
+
+def test_the_shell_runs_any_plugin_and_survives_a_broken_one(make_app) -> None:
+    context = make_app().context
+
+    def broken(_context):
+        raise RuntimeError("no screen today")
+
+    plugins = [
+        Plugin("hello", MenuEntry("2", {"zh_CN": "你好", "en": "Hello"}), lambda _context: HelloScreen()),
+        Plugin("broken", MenuEntry("3", {"zh_CN": "坏的", "en": "Broken"}), broken),
+    ]
+    app = build_app(context, plugins, clock=make_app().clock)
+
+    async def scenario(pilot) -> None:
+        assert "2 你好" in screen_text(pilot.app.screen) and "取消预约" not in screen_text(pilot.app.screen)
+        await press(pilot, "3")
+        assert isinstance(pilot.app.screen, MenuScreen)  # still here
+        await press(pilot, "2")
+        await wait_for_screen(pilot, HelloScreen)
+        await press(pilot, "escape")
+        await wait_for_screen(pilot, MenuScreen)
+
+    run(app, scenario)
+
+
+def test_training_mode_is_marked_on_every_screen(make_app) -> None:
+    seen: list[str] = []
+
+    async def check(pilot, kind: type[Screen]) -> None:
+        screen = await wait_for_screen(pilot, kind)
+        assert "培训模式" in screen_text(screen), kind.__name__
+        seen.append(kind.__name__)
+
+    async def scenario(pilot) -> None:
+        await check(pilot, MenuScreen)
+        await press(pilot, "1")
+        await check(pilot, PinScreen)
+        await enter_pin(pilot, PIN)
+        await check(pilot, HomeScreen)
+        await press(pilot, "1")
+        await check(pilot, MerchantScreen)
+        await press(pilot, "enter")
+        listing = await wait_for_screen(pilot, AppointmentListScreen)
+        await check(pilot, AppointmentListScreen)
+        await press(pilot, str([a.appt_id for a in listing.appointments].index(FREE.appt_id) + 1))
+        await check(pilot, DetailsScreen)
+        await press(pilot, "enter")
+        await check(pilot, ReasonScreen)
+        await press(pilot, "1")
+        await check(pilot, ConfirmScreen)
+        await press(pilot, "enter")
+        await check(pilot, ResultScreen)
+        await press(pilot, "enter", "escape")
+        await wait_for_screen(pilot, HomeScreen)
+        await press(pilot, "2")
+        await check(pilot, HistoryScreen)
+        await press(pilot, "enter")
+        await check(pilot, VoucherScreen)
+        await press(pilot, "escape", "escape", "3")
+        await check(pilot, TechnicianScreen)
+
+    run(make_app(training=True), scenario)
+    assert len(seen) == 12
