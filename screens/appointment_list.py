@@ -14,7 +14,7 @@ from screens.details import DetailsScreen
 from screens.empty_list import EmptyListScreen
 from screens.host_problem import HostProblemScreen
 from screens.i18n import N_, day_time
-from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen, clock_of, return_to
+from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen, ScreenBody, clock_of, return_to
 from screens.waiting import Answer, Call, WaitingScreen
 from terminal.client import AppointmentPage
 from terminal.voucher import service_name
@@ -34,7 +34,7 @@ def load_appointments(
     def job(call: Call) -> AppointmentPage:
         return context.client.list_appointments(page, on_sent=call.sent, abort=call.abort)
 
-    def answered(answer: Answer | None) -> None:
+    async def answered(answer: Answer | None) -> None:
         if answer is None:
             return  # Esc before the request left: stay where we were
         if answer.error is not None:
@@ -55,7 +55,7 @@ def load_appointments(
             app.push_screen(EmptyListScreen(context, retry=lambda: load_appointments(app, context)))
             return
         if into is not None:
-            into.show_page(result)
+            await into.show_page(result)
         else:
             app.push_screen(AppointmentListScreen(context, result))
 
@@ -113,13 +113,11 @@ class AppointmentListScreen(KeypadScreen):
         keys.append(BACK)
         return keys
 
-    def show_page(self, page: AppointmentPage) -> None:
+    async def show_page(self, page: AppointmentPage) -> None:
         self.page = page
         self.set_title(self.title_text())
-        body = self.query_one("ScreenBody")
-        body.remove_children()
-        body.mount_all(list(self.body()))
-        body.scroll_home(animate=False)
+        await self.replace_body()
+        self.query_one(ScreenBody).scroll_home(animate=False)
         self.refresh_keys()
 
     def come_back(self) -> None:

@@ -82,7 +82,10 @@ class HistoryScreen(AttemptActions, KeypadScreen):
 
     @property
     def selected(self) -> Attempt | None:
-        index = self.query_one(AttemptList).highlighted
+        listing = self.query(AttemptList)
+        if not listing:
+            return None  # not composed yet
+        index = listing.first().highlighted
         if index is None or not 0 <= index < len(self.attempts):
             return None
         return self.attempts[index]
@@ -113,11 +116,11 @@ class HistoryScreen(AttemptActions, KeypadScreen):
     def say(self, text: str) -> None:
         self.query_one("#history-status", Static).update(text)
 
-    def changed(self, attempt: Attempt) -> None:
+    async def changed(self, attempt: Attempt) -> None:
         self._reload(keep=attempt.request_id)
 
-    def show_voucher(self, attempt: Attempt) -> None:
-        self.app.push_screen(VoucherScreen(self.context, attempt))
+    def show_voucher(self, attempt: Attempt, note: str) -> None:
+        self.app.push_screen(VoucherScreen(self.context, attempt, note))
 
     # -- keys
 

@@ -14,10 +14,11 @@ from screens.merchant import MerchantScreen
 from screens.pin import PinScreen
 from screens.technician import TechnicianScreen
 
+# (digit, action, what it opens): lines of the menu, each its own on-screen key.
 CHOICES = (
-    Key("1", "cancel", N_("home.cancel")),
-    Key("2", "history", N_("home.history")),
-    Key("3", "technician", N_("home.technician")),
+    ("1", "cancel", N_("home.cancel")),
+    ("2", "history", N_("home.history")),
+    ("3", "technician", N_("home.technician")),
 )
 
 
@@ -31,16 +32,14 @@ class HomeScreen(KeypadScreen):
         self.unlocked = not ask_pin
 
     def body(self) -> ComposeResult:
-        for key in CHOICES:
-            assert key.label is not None
-            # The label is the choice itself; it is not a key-bar hint (label=None there).
-            yield ChoiceButton(Key(key.name, key.action), f"{key.name} {self.t(key.label)}")
+        for digit, action, label in CHOICES:
+            yield ChoiceButton(Key(digit, action), f"{digit} {self.t(label)}")
         yield Static("", id="home-pending", markup=False)
 
     def keys(self) -> list[Key]:
         if not self.unlocked:
             return []
-        return [*(Key(key.name, key.action) for key in CHOICES), BACK]
+        return [*(Key(digit, action) for digit, action, _label in CHOICES), BACK]
 
     def on_mount(self) -> None:
         if self.ask_pin:

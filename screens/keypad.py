@@ -214,6 +214,12 @@ class KeypadFrame:
         bar.remove_children()
         bar.mount_all(self._bar_buttons())
 
+    async def replace_body(self) -> None:
+        """Build the body again for the screen's new state (awaited: the new one reuses ids)."""
+        body = self.query_one(ScreenBody)  # type: ignore[attr-defined]
+        await body.remove_children()
+        await body.mount_all(list(self.body()))
+
     def set_title(self, text: str) -> None:
         self.query_one(TitleBar).update(text)  # type: ignore[attr-defined]
 
@@ -243,7 +249,7 @@ class KeypadFrame:
                 if button is not None:
                     button.press()  # the on-screen key's own path
                 else:
-                    self._run(key)
+                    self._run_key(key)
                 return
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -251,7 +257,7 @@ class KeypadFrame:
             event.stop()
             # A key that stopped applying (its bar not yet rebuilt) does nothing.
             if any(key == event.button.key for key in self.keys()):
-                self._run(event.button.key)
+                self._run_key(event.button.key)
 
     def _button_for(self, key: Key) -> KeyButton | None:
         for button in self.query(KeyButton):  # type: ignore[attr-defined]
@@ -259,7 +265,7 @@ class KeypadFrame:
                 return button
         return None
 
-    def _run(self, key: Key) -> None:
+    def _run_key(self, key: Key) -> None:
         handler = getattr(self, f"key_{key.action}")
         if key.arg is None:
             handler()

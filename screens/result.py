@@ -17,7 +17,7 @@ from textual.widgets import Digits, Static
 from protocol.enums import Result
 from screens.host_problem import describe_problem
 from screens.i18n import N_, day_time, full_time, t
-from screens.keypad import SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, ScreenBody, field_widgets
+from screens.keypad import SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import AttemptChanged, SettleRound, SettlingStopped, VoucherPrinted
 from terminal.client import LinkFailure
 from terminal.journal import Attempt, AttemptState
@@ -250,11 +250,9 @@ class ResultScreen(KeypadScreen):
         elif self.ending is Ending.UNKNOWN:
             self._keep_settling(self.attempt.request_id)
 
-    def _rebuild(self) -> None:
+    async def _rebuild(self) -> None:
         self.set_title(self.title_text())
-        body = self.query_one(ScreenBody)
-        body.remove_children()
-        body.mount_all(list(self.body()))
+        await self.replace_body()
         self.refresh_keys()
 
     def _show_voucher_status(self, text: str) -> None:
@@ -312,9 +310,9 @@ class ResultScreen(KeypadScreen):
         for widget in self.query("#settle-status").results(Static):
             widget.update(self.settle_status)
 
-    def on_attempt_changed(self, message: AttemptChanged) -> None:
+    async def on_attempt_changed(self, message: AttemptChanged) -> None:
         self.attempt = message.attempt
-        self._rebuild()
+        await self._rebuild()
         self._start_background()
 
     def on_settling_stopped(self, _message: SettlingStopped) -> None:

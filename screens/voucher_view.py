@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from protocol.enums import Result
 from screens.i18n import N_, date_time, day_time, t
-from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, ScreenBody, field_widgets
+from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import AttemptChanged, SettleFailed, VoucherPrinted
 from terminal.journal import Attempt, AttemptState
 from terminal.printing import PrintError
@@ -63,10 +63,11 @@ class AttemptActions:
     def say(self, text: str) -> None:
         raise NotImplementedError
 
-    def changed(self, attempt: Attempt) -> None:
+    async def changed(self, attempt: Attempt) -> None:
         raise NotImplementedError
 
-    def show_voucher(self, attempt: Attempt) -> None:
+    def show_voucher(self, attempt: Attempt, note: str) -> None:
+        """Show the voucher's text on the screen, with `note` under it (there is no printer)."""
         raise NotImplementedError
 
     def reprint(self, attempt: Attempt) -> None:
@@ -75,8 +76,7 @@ class AttemptActions:
             self.say(t("history.no_voucher", locale))
             return
         if self.context.printer is None:
-            self.show_voucher(attempt)
-            self.say(t("history.no_printer", locale))
+            self.show_voucher(attempt, t("history.no_printer", locale))
             return
         self.say(t("history.printing", locale))
         self._reprint_voucher(attempt)
@@ -119,14 +119,14 @@ class AttemptActions:
         else:
             self.say(t("history.print_failed", locale, error=message.error))
 
-    def on_attempt_changed(self, message: AttemptChanged) -> None:
+    async def on_attempt_changed(self, message: AttemptChanged) -> None:
         attempt = message.attempt
         locale = self.context.locale
         if attempt.settled:
             self.say(t("history.settled", locale, state=state_word(attempt, locale)))
         else:
             self.say(t("history.still_pending", locale))
-        self.changed(attempt)
+        await self.changed(attempt)
 
     def on_settle_failed(self, message: SettleFailed) -> None:
         self.say(t("history.settle_failed", self.context.locale, error=message.error))
@@ -136,10 +136,10 @@ class VoucherScreen(AttemptActions, KeypadScreen):
     CSS_PATH = "voucher_view.tcss"
     TITLE = N_("voucher.title")
 
-    def __init__(self, context: PluginContext, attempt: Attempt) -> None:
+    def __init__(self, context: PluginContext, attempt: Attempt, note: str = "") -> None:
         super().__init__(context)
         self.attempt = attempt
-        self.status = ""
+        self.status = note
 
     def title_text(self) -> str:
         if self.attempt.state is AttemptState.CANCELLED:
@@ -193,16 +193,14 @@ class VoucherScreen(AttemptActions, KeypadScreen):
         self.status = text
         self.query_one("#voucher-status", Static).update(text)
 
-    def changed(self, attempt: Attempt) -> None:
+    async def changed(self, attempt: Attempt) -> None:
         self.attempt = attempt
         self.set_title(self.title_text())
-        body = self.query_one(ScreenBody)
-        body.remove_children()
-        body.mount_all(list(self.body()))
+        await self.replace_body()
         self.refresh_keys()
 
-    def show_voucher(self, attempt: Attempt) -> None:
-        self.query_one(ScreenBody).scroll_home(animate=False)  # it is this screen
+    def show_voucher(self, attempt: Attempt, note: str) -> None:
+        self.say(note)  # the voucher is this screen
 
     # -- keys
 

@@ -83,10 +83,10 @@ class WaitingScreen(KeypadDialog[Answer | None]):
         self.set_interval(TICK_SECONDS, self._tick)
         self.call.sent = lambda: self.post_message(RequestSent())
         self.call.progress = lambda stage: self.post_message(CancelProgress(stage))
-        self._run(self.call)
+        self._ask_host(self.call)
 
     @work(thread=True, exclusive=True, group="host-call")
-    def _run(self, call: Call) -> None:
+    def _ask_host(self, call: Call) -> None:
         try:
             value = self.job(call)
         except Aborted:
