@@ -143,26 +143,26 @@ def _built_seeds() -> list[Seed]:
     # A body of exactly 4096 bytes: an ECHO_REQ padded with a tag nobody knows (skipped by receivers).
     padding = (0x7E, b"p" * (4096 - 12 - 8 - 16 - 4))
     echo = _seed("echo", bytes.fromhex(VECTORS["vectors"][0]["frame_hex"]))
-    body = _body(1, echo.type, 15, echo.tid, _encode_records([*echo.records, padding]), "valid")
-    seeds.append(_seed("maximal echo", _frame(body)))
+    body = raw_body(1, echo.type, 15, echo.tid, encode_records([*echo.records, padding]), "valid")
+    seeds.append(_seed("maximal echo", raw_frame(body)))
     return seeds
 
 
-def _load_seeds() -> list[Seed]:
+def load_seeds() -> list[Seed]:
     return [_seed(v["name"], bytes.fromhex(v["frame_hex"])) for v in VECTORS["vectors"]] + _built_seeds()
 
 
 # -- raw encoders that allow what the protocol forbids ---------------------------------------------
 
 
-def _frame(body: bytes, *, length: int | None = None) -> bytes:
+def raw_frame(body: bytes, *, length: int | None = None) -> bytes:
     """STX LEN BODY ETX CRC with a correct CRC over whatever LEN says (in range or not)."""
     claimed = (len(body) if length is None else length) & 0xFFFF
     covered = claimed.to_bytes(2, "big") + body + bytes((ETX,))
     return bytes((STX,)) + covered + crc16_ccitt_false(covered).to_bytes(2, "big")
 
 
-def _body(version: int, kind: int, seq: int, tid: bytes, fields: bytes, mac: str, rng: random.Random | None = None) -> bytes:
+def raw_body(version: int, kind: int, seq: int, tid: bytes, fields: bytes, mac: str, rng: random.Random | None = None) -> bytes:
     signed = bytes((version & 0xFF, kind & 0xFF)) + (seq & 0xFFFF).to_bytes(2, "big") + tid + fields
     if mac == "valid":
         return signed + compute_mac(KEY, signed)
@@ -175,7 +175,7 @@ def _body(version: int, kind: int, seq: int, tid: bytes, fields: bytes, mac: str
     return signed + (rng or random.Random(signed)).randbytes(8)
 
 
-def _encode_length(size: int, form: int) -> bytes:
+def ber_length(size: int, form: int) -> bytes:
     """form 0: shortest; 1: 0x81 nn; 2: 0x82 nnnn; 3..: a length byte that is not BER."""
     if form == 1 and size <= 0xFF:
         return bytes((0x81, size))
@@ -190,11 +190,11 @@ def _encode_length(size: int, form: int) -> bytes:
     return bytes((0x82, (size >> 8) & 0xFF, size & 0xFF))
 
 
-def _encode_records(records: list[tuple[int, bytes]] | tuple[tuple[int, bytes], ...]) -> bytes:
+def encode_records(records: list[tuple[int, bytes]] | tuple[tuple[int, bytes], ...]) -> bytes:
     out = bytearray()
     for tag, value in records:
         out.append(tag & 0xFF)
-        out += _encode_length(len(value), 0)
+        out += ber_length(len(value), 0)
         out += value
     return bytes(out)
 
@@ -282,7 +282,7 @@ class Mutator:
                 records.insert(at, (rng.randrange(256), self.random_bytes(0, 40)))
             elif op == 7 and records:
                 # Nest: the record, wrapped in APPOINTMENT again and again.
-                records[at] = (0x10, _nested(_encode_records([records[at]]), rng.choice(NEST_DEPTHS) - 1))
+                records[at] = (0x10, _nested(encode_records([records[at]]), rng.choice(NEST_DEPTHS) - 1))
             elif op == 8:
                 seed = rng.choice(self.seeds)
                 if seed.records:
@@ -303,11 +303,11 @@ class Mutator:
             if odd and rng.random() < 0.3:
                 form = rng.randrange(6)
                 if form == 5:  # claims more or fewer bytes than follow
-                    out += _encode_length(max(0, len(value) + rng.choice((-2, -1, 1, 2, 100))), 0)
+                    out += ber_length(max(0, len(value) + rng.choice((-2, -1, 1, 2, 100))), 0)
                 else:
-                    out += _encode_length(len(value), form)
+                    out += ber_length(len(value), form)
             else:
-                out += _encode_length(len(value), 0)
+                out += ber_length(len(value), 0)
             out += value
         return bytes(out)
 
@@ -338,12 +338,12 @@ class Mutator:
                 tid = rng.choice((b"TEST0002", b"NOBODY  ", b"        ", b" TEST001", b"TEST\x0001", b"\xff" * 8, b"TEST0001"))
             else:
                 kind = seed.type ^ 0x80 if seed.type != MessageType.ERROR else MessageType.ECHO_RESP
-        fields = self.encode_fields(records) if rng.random() < 0.9 else self.mutate_bytes(_encode_records(records))
+        fields = self.encode_fields(records) if rng.random() < 0.9 else self.mutate_bytes(encode_records(records))
         mac = rng.choices(("valid", "zero", "other-key", "truncated", "random"), (70, 10, 8, 6, 6))[0]
-        body = _body(version, kind, number, tid, fields, mac, rng)
+        body = raw_body(version, kind, number, tid, fields, mac, rng)
         if rng.random() < 0.08:  # an altered byte with the CRC recomputed: only the MAC can tell
             body = self.mutate_bytes(body)
-        frame = _frame(body)
+        frame = raw_frame(body)
         if rng.random() < 0.1:
             frame = self.mutate_frame(frame, body)
         return frame
@@ -352,7 +352,7 @@ class Mutator:
         rng = self.rng
         op = rng.randrange(6)
         if op == 0:  # LEN altered, CRC recomputed over what LEN now claims
-            return _frame(body, length=rng.choice((0, 19, 20, len(body) - 1, len(body) + 1, 4096, 4097, 0xFFFF)))
+            return raw_frame(body, length=rng.choice((0, 19, 20, len(body) - 1, len(body) + 1, 4096, 4097, 0xFFFF)))
         if op == 1:  # LEN altered, CRC left as it was
             claimed = rng.choice((19, 20, len(body) + 1, 4097, 0xFFFF)).to_bytes(2, "big")
             return frame[:1] + claimed + frame[3:]
@@ -361,7 +361,7 @@ class Mutator:
         if op == 3:  # ETX wrong
             return frame[:-3] + bytes((rng.randrange(256),)) + frame[-2:]
         if op == 4:  # oversized: a body past 4096 bytes with a CRC that fits it
-            return _frame(body + self.random_bytes(4097 - len(body), 4200 - len(body)) if len(body) < 4097 else body)
+            return raw_frame(body + self.random_bytes(4097 - len(body), 4200 - len(body)) if len(body) < 4097 else body)
         return frame[:3] + frame[3:-3] * 2 + frame[-3:]
 
     def stream(self, seeds: list[Seed], seq: int | None = None) -> list[tuple[float, bytes]]:
@@ -447,7 +447,7 @@ def generate(target: str, mutator: Mutator) -> dict:
         if roll < 0.75:
             fields = mutator.encode_fields(mutator.mutate_records(list(seed.records)))
         elif roll < 0.95:
-            fields = mutator.mutate_bytes(_encode_records(seed.records))
+            fields = mutator.mutate_bytes(encode_records(seed.records))
         else:
             fields = mutator.random_bytes(0, 64)
         return {"type": kind, "fields": fields}
@@ -582,7 +582,7 @@ class HostBench:
         self.generation += 1
         path = self.folder / f"fuzz-host-{os.getpid()}-{self.generation}.db"
         self.store = HostStore(path)
-        self.store.load(_host_data())
+        self.store.load(host_data())
         self.logic = HostLogic(self.store, lambda: NOW)
 
     def close(self) -> None:
@@ -662,7 +662,7 @@ class HostBench:
             raise Violation("the answer does not decode to the response sent")
 
 
-def _host_data() -> SimulatorData:
+def host_data() -> SimulatorData:
     def booked(appt_id: str, day: int, status: Status = Status.BOOKED) -> ServiceAppointment:
         at = datetime(2026, 11, day, 10)
         return ServiceAppointment(
@@ -788,7 +788,7 @@ class Runner:
             run_terminal(case, result)
 
     def campaign(self, target: str, inputs: int, seed: int, progress: Callable[[str], None]) -> TargetReport:
-        mutator = Mutator(random.Random(f"{seed}:{target}"), _load_seeds())
+        mutator = Mutator(random.Random(f"{seed}:{target}"), load_seeds())
         report = TargetReport(target)
         result = {"max_buffer": 0}
         started = time.perf_counter()
@@ -855,7 +855,7 @@ def format_reports(reports: list[TargetReport], seed: int) -> str:
 def replay(path: Path) -> int:
     document = json.loads(path.read_text(encoding="utf-8"))
     target, case = from_json(document)
-    runner = Runner(Path(tempfile.gettempdir()), _store_folder())
+    runner = Runner(Path(tempfile.gettempdir()), store_folder())
     try:
         runner.one(target, case, {"max_buffer": 0})
     except Exception:
@@ -875,7 +875,7 @@ def atheris_main(target: str) -> int:
     except ImportError:
         print("atheris is not installed (uv pip install atheris; needs clang); the seeded fuzzer needs nothing", file=sys.stderr)
         return 2
-    runner = Runner(Path("fuzz-crashes"), _store_folder())
+    runner = Runner(Path("fuzz-crashes"), store_folder())
 
     def one_input(data: bytes) -> None:
         if target == "messages":
@@ -896,7 +896,7 @@ def atheris_main(target: str) -> int:
     return 0
 
 
-def _store_folder() -> Path:
+def store_folder() -> Path:
     # The host's store syncs every cancellation to disk; in memory-backed /dev/shm that costs
     # microseconds instead of milliseconds, and a million inputs store tens of thousands.
     shm = Path("/dev/shm")
@@ -924,7 +924,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or args.inputs < 1:
         parser.error(f"unknown target {unknown}" if unknown else "--inputs must be at least 1")
     print(f"fuzz: {args.inputs} inputs per target, seed {args.seed}, reproducers to {args.crash_dir}/", flush=True)
-    runner = Runner(args.crash_dir, _store_folder())
+    runner = Runner(args.crash_dir, store_folder())
     progress = (lambda _line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     reports = []
     try:
