@@ -237,7 +237,6 @@ class HostClient:
                 raise LinkFailure(str(exc)) from None
             now = self._wall().replace(microsecond=0)
             attempt = self.journal.record_attempt(
-                request_id=self.journal.next_request_id(self.tid),
                 appt_id=appt_id,
                 merchant_id=self.merchant_id,
                 tid=self.tid,
@@ -248,8 +247,9 @@ class HostClient:
                 scheduled_at=scheduled_at,
                 service=service,
                 address=address,
+                sending=True,
             )
-            if self._send_cancel(attempt, progress):
+            if self._send_cancel(attempt, progress, counted=True):
                 return self._outcome(attempt)
             self.journal.mark_unknown(attempt.request_id)
             return self._settle(self._reload(attempt), progress)
@@ -307,8 +307,11 @@ class HostClient:
             self.journal.mark_unknown(attempt.request_id)
         return self._outcome(attempt)
 
-    def _send_cancel(self, attempt: Attempt, progress: Callable[[Progress], None]) -> bool:
-        """Send the attempt's CANCEL_REQ; True when the answer settled it."""
+    def _send_cancel(
+        self, attempt: Attempt, progress: Callable[[Progress], None], *, counted: bool = False
+    ) -> bool:
+        """Send the attempt's CANCEL_REQ; True when the answer settled it. `counted`: the
+        journal already counts this send (recorded with the attempt)."""
         request = CancelRequest(
             merchant_id=attempt.merchant_id,
             appt_id=attempt.appt_id,
@@ -318,7 +321,8 @@ class HostClient:
             operator_id=attempt.operator_id,
             timestamp=attempt.created_at,
         )
-        self.journal.mark_sent(attempt.request_id)  # counted before it can leave
+        if not counted:
+            self.journal.mark_sent(attempt.request_id)  # counted before it can leave
         progress(Progress.SENDING)
         try:
             event = self._exchange(request, on_sent=lambda: progress(Progress.SENT))

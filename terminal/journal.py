@@ -126,6 +126,12 @@ _COLUMNS = (
     "refused_fee, host_message, settled_at, send_count"
 )
 _UNSETTLED = (AttemptState.PENDING.value, AttemptState.UNKNOWN.value)
+SEQ_BLOCK = 64
+
+
+def _seq_after(seq: int, step: int) -> int:
+    """`step` SEQs on from `seq` in 1..65535 (0 is never used)."""
+    return (seq - 1 + step) % MAX_SEQ + 1
 
 
 def _time(value: datetime | None) -> str | None:
@@ -178,6 +184,9 @@ class Journal:
                 "Set [journal] path to a writable place."
             ) from None
         self._lock = threading.Lock()
+        self._seq_lock = threading.Lock()
+        self._seq_next = 0
+        self._seq_left = 0  # SEQs still reserved for this process
         try:
             # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE) so that
             # a read-then-write (counters) cannot interleave with another process's.
@@ -306,15 +315,29 @@ class Journal:
         return f"{tid}{number:08d}"
 
     def next_seq(self) -> int:
-        """The SEQ for a new request: 1..65535, then 1 again; never 0 (PROTOCOL.md §3)."""
-        return self._write(lambda db: self._bump(db, "seq", lambda v: 1 if not v or v >= MAX_SEQ else v + 1))
+        """The SEQ for a new request: 1..65535, then 1 again; never 0 (PROTOCOL.md §3).
+
+        SEQs are reserved SEQ_BLOCK at a time: the journal records the last SEQ of the block, so
+        a restart continues after every SEQ used before it, at one synced write per block rather
+        than one per request (each costs a few milliseconds of the exchange)."""
+        with self._seq_lock:
+            if not self._seq_left:
+                last = self._write(
+                    lambda db: self._bump(db, "seq", lambda v: _seq_after(v or 0, SEQ_BLOCK))
+                )
+                self._seq_next = _seq_after(last, 1 - SEQ_BLOCK)
+                self._seq_left = SEQ_BLOCK
+            seq = self._seq_next
+            self._seq_next = _seq_after(seq, 1)
+            self._seq_left -= 1
+            return seq
 
     # -- attempts ---------------------------------------------------------------------------
 
     def record_attempt(
         self,
         *,
-        request_id: str,
+        request_id: str | None = None,
         appt_id: str,
         merchant_id: str,
         tid: str,
@@ -325,24 +348,15 @@ class Journal:
         scheduled_at: datetime | None,
         service: Service | None,
         address: str | None,
+        sending: bool = False,
     ) -> Attempt:
-        """Record a cancellation before its request leaves; on disk when this returns."""
-        attempt = Attempt(
-            request_id=request_id,
-            appt_id=appt_id,
-            merchant_id=merchant_id,
-            tid=tid,
-            operator_id=operator_id,
-            reason=Reason(reason),
-            fee_accepted=fee_accepted,
-            created_at=created_at,
-            scheduled_at=scheduled_at,
-            service=None if service is None else Service(service),
-            address=address,
-            state=AttemptState.PENDING,
-        )
+        """Record a cancellation before its request leaves; on disk when this returns.
 
-        def insert(db: sqlite3.Connection) -> None:
+        Without a request_id one is taken from the counter in the same transaction. `sending`
+        counts the first send in the same write, for a caller about to send it: one synced write
+        on the way out instead of three."""
+
+        def insert(db: sqlite3.Connection) -> Attempt:
             open_row = db.execute(
                 f"SELECT {_COLUMNS} FROM attempt WHERE appt_id = ? AND state IN (?, ?) ORDER BY id LIMIT 1",
                 (appt_id, *_UNSETTLED),
@@ -356,24 +370,41 @@ class Journal:
                     "outcome is not yet known; settle it (STATUS_REQ) before trying again.",
                     pending,
                 )
+            number = request_id or f"{tid}{self._bump(db, 'request_id', lambda v: (v or 0) + 1):08d}"
+            attempt = Attempt(
+                request_id=number,
+                appt_id=appt_id,
+                merchant_id=merchant_id,
+                tid=tid,
+                operator_id=operator_id,
+                reason=Reason(reason),
+                fee_accepted=fee_accepted,
+                created_at=created_at,
+                scheduled_at=scheduled_at,
+                service=None if service is None else Service(service),
+                address=address,
+                state=AttemptState.PENDING,
+                send_count=1 if sending else 0,
+            )
             try:
                 db.execute(
                     f"INSERT INTO attempt ({_COLUMNS}) VALUES ({', '.join('?' * 21)})",
                     (
-                        request_id, appt_id, merchant_id, tid, operator_id, int(attempt.reason),
+                        number, appt_id, merchant_id, tid, operator_id, int(attempt.reason),
                         fee_accepted, _time(created_at), _time(scheduled_at),
                         None if attempt.service is None else int(attempt.service),
-                        address, attempt.state.value, None, None, None, None, None, None, None, None, 0,
+                        address, attempt.state.value, None, None, None, None, None, None, None, None,
+                        attempt.send_count,
                     ),
                 )
             except sqlite3.IntegrityError:
                 raise JournalError(
-                    f"request id {request_id} is already in {self.path}; take a new one from "
+                    f"request id {number} is already in {self.path}; take a new one from "
                     "next_request_id()."
                 ) from None
+            return attempt
 
-        self._write(insert)
-        return attempt
+        return self._write(insert)
 
     def _change(self, request_id: str, allowed: tuple[AttemptState, ...], sql: str, params: tuple) -> None:
         def change(db: sqlite3.Connection) -> None:

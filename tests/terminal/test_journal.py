@@ -247,3 +247,40 @@ def test_a_journal_from_a_newer_version_is_refused_and_left_alone(tmp_path: Path
         Journal.open(path)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM attempt").fetchone()[0] == 1
+
+
+def test_seqs_continue_after_every_seq_used_before_a_restart(tmp_path):
+    from terminal.journal import SEQ_BLOCK, Journal
+
+    path = tmp_path / "journal.sqlite"
+    with Journal.open(path) as journal:
+        used = [journal.next_seq() for _ in range(3)]
+    with Journal.open(path) as journal:
+        after = journal.next_seq()
+    assert used == [1, 2, 3] and after > max(used) and after == SEQ_BLOCK + 1
+
+
+def test_seqs_wrap_from_65535_to_1_across_blocks(tmp_path):
+    from terminal.journal import Journal
+
+    with Journal.open(tmp_path / "journal.sqlite") as journal:
+        seqs = [journal.next_seq() for _ in range(65535 + 5)]
+    assert seqs[65534] == 65535 and seqs[65535] == 1 and 0 not in seqs
+
+
+def test_request_id_is_taken_with_the_attempt_in_one_write(tmp_path):
+    from datetime import datetime
+
+    from protocol import Reason
+    from terminal.journal import Journal
+
+    with Journal.open(tmp_path / "journal.sqlite") as journal:
+        first = journal.next_request_id("T1")
+        attempt = journal.record_attempt(
+            appt_id="A1", merchant_id="898440358120001", tid="T1", operator_id="00",
+            reason=Reason.OTHER, fee_accepted=0, created_at=datetime(2026, 11, 27),
+            scheduled_at=None, service=None, address=None, sending=True,
+        )
+        assert attempt.request_id == "T100000002" and first == "T100000001"
+        assert journal.get(attempt.request_id).send_count == 1
+        assert journal.get(attempt.request_id).address is None

@@ -1,0 +1,122 @@
+"""End-to-end cancellation time: `HostClient.cancel` (what Enter on the confirmation screen and
+`pos-terminal cancel` both run) to its result, across `pos-sim cable --baud` at 9600 and 115200
+against a `pos-sim host` process, next to the exchange's own wire time (request + ACK + response +
+ACK at 10 bits a byte) measured in the same run. Target: <= 1.2 x wire time + 20 ms.
+
+    uv run python bench/e2e.py [--cancels 15] [--bauds 9600,115200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from protocol import Timers
+from protocol.link import wire_time
+from terminal.client import HostClient
+from terminal.journal import AttemptState, Journal
+from terminal.transport import SerialLine
+
+BIN = Path(sys.executable).parent
+KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+TID, MERCHANT = "TEST0001", "898440358120001"
+
+
+def data_file(directory: Path, count: int, now: datetime) -> Path:
+    lines = [f'[[terminal]]\ntid = "{TID}"\nmerchant_id = "{MERCHANT}"\nkey = "{KEY_HEX}"\n']
+    for number in range(count):
+        at = now + timedelta(days=3, minutes=number)
+        lines.append(
+            f'[[appointment]]\nid = "E{number:07d}"\nmerchant_id = "{MERCHANT}"\n'
+            f'scheduled_at = "{at:%Y-%m-%dT%H:%M:%S}"\nservice = 1\nstatus = 1\n'
+            f'address = "成都市武侯区天府大道100号"\nlate_fee = 5000\n'
+            f'free_until = "{at - timedelta(days=1):%Y-%m-%dT%H:%M:%S}"\n'
+            f'cancel_until = "{at - timedelta(hours=2):%Y-%m-%dT%H:%M:%S}"\n'
+        )
+    path = directory / "data.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def measure(baud: int, cancels: int, workdir: Path) -> dict:
+    cable = subprocess.Popen(
+        [str(BIN / "pos-sim"), "cable", "--baud", str(baud)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    host = None
+    try:
+        terminal_end, host_end = cable.stdout.readline().split()
+        host = subprocess.Popen(
+            [str(BIN / "pos-sim"), "host", "--port", host_end, "--baud", str(baud),
+             "--data", str(data_file(workdir, cancels + 2, datetime.now())), "--db", str(workdir / f"host-{baud}.db")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        journal = Journal.open(workdir / f"journal-{baud}.sqlite")
+        client = HostClient(
+            tid=TID, merchant_id=MERCHANT, operator_id="00", key=bytes.fromhex(KEY_HEX),
+            line=SerialLine(terminal_end, baud), journal=journal, timers=Timers(), baud=baud,
+        )
+        deadline = time.monotonic() + 20
+        while True:  # the host process needs a moment to open its end
+            try:
+                client.echo()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        times, wires = [], []
+        for number in range(cancels):
+            started = time.perf_counter()
+            outcome = client.cancel(f"E{number:07d}", 1, 0)
+            times.append(time.perf_counter() - started)
+            assert outcome.state is AttemptState.CANCELLED, outcome
+            # The bytes this exchange put on the line both ways: the two frames and two ACKs.
+            wires.append(_exchange_wire_time(client, baud))
+        client.close()
+        journal.close()
+        return {"baud": baud, "times": times, "wire": statistics.median(wires)}
+    finally:
+        for process in (host, cable):
+            if process is not None:
+                process.terminate()
+                process.wait(10)
+
+
+def _exchange_wire_time(client: HostClient, baud: int) -> float:
+    """Wire time of the last exchange, from the frames the trace saw (request, response, 2 ACKs)."""
+    frames = [line.record.data for line in list(client._trace)[-12:] if line.record.kind == "frame"]
+    request, response = frames[-2], frames[-1]
+    return wire_time(len(request) + 1 + len(response) + 1, baud)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cancels", type=int, default=15)
+    parser.add_argument("--bauds", default="9600,115200")
+    args = parser.parse_args()
+    print(f"{'baud':>7} {'wire ms':>8} {'median ms':>10} {'p90 ms':>8} {'max ms':>8} {'target ms':>10} {'ratio':>6}  verdict")
+    with tempfile.TemporaryDirectory() as directory:
+        for baud in (int(b) for b in args.bauds.split(",")):
+            result = measure(baud, args.cancels, Path(directory))
+            times = sorted(result["times"])
+            median = statistics.median(times) * 1000
+            p90 = times[int(0.9 * (len(times) - 1))] * 1000
+            wire = result["wire"] * 1000
+            target = 1.2 * wire + 20
+            print(
+                f"{baud:7d} {wire:8.1f} {median:10.1f} {p90:8.1f} {times[-1] * 1000:8.1f} {target:10.1f}"
+                f" {median / wire:5.2f}x  {'meets' if median <= target else 'MISSES'}"
+            )
+    print("\nmedian/p90/max: HostClient.cancel to its result over the paced cable, host in its own process;"
+          "\nwire: request + ACK + response + ACK at 10 bits a byte; target: 1.2 x wire + 20 ms.")
+
+
+if __name__ == "__main__":
+    main()
