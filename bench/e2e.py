@@ -91,7 +91,7 @@ def measure(baud: int, cancels: int, workdir: Path) -> dict:
 
 def _exchange_wire_time(client: HostClient, baud: int) -> float:
     """Wire time of the last exchange, from the frames the trace saw (request, response, 2 ACKs)."""
-    frames = [line.record.data for line in list(client._trace)[-12:] if line.record.kind == "frame"]
+    frames = [line.record.data for line in client.trace_entries(12) if line.record.kind == "frame"]
     request, response = frames[-2], frames[-1]
     return wire_time(len(request) + 1 + len(response) + 1, baud)
 

@@ -167,8 +167,11 @@ class HostClient:
     def counters(self) -> LinkCounters:
         return self._connection.counters.snapshot()
 
+    def trace_entries(self, last: int = 20) -> list[TraceLine]:
+        return list(self._trace)[-last:]
+
     def trace_lines(self, last: int = 20) -> list[str]:
-        return [line.text() for line in list(self._trace)[-last:]]
+        return [entry.text() for entry in self.trace_entries(last)]
 
     def exchange_bound(self) -> float:
         """The longest one request/response exchange can take before the call gives up."""
