@@ -1,0 +1,142 @@
+"""A host for tests that need to misbehave on purpose: the real HostConnection and HostLogic on a
+real store, serving one end of a pty cable as simulator.serve does, with hooks to put other bytes
+on the line before an answer (garbage, forged or replayed frames), to answer with something else,
+or to withhold the answer. It records every request frame it read and every answer it sent, so a
+test can replay them later byte for byte.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from queue import Empty, SimpleQueue
+
+import serial
+
+from protocol import HostConnection, RequestReceived, RequestRefused, Response, Timers
+from protocol.link import TraceRecord
+from protocol.states import State
+from simulator.host import HostLogic
+from simulator.store import HostStore
+
+Event = RequestReceived | RequestRefused
+
+
+@dataclass
+class Exchange:
+    """One request the host read, and what it sent back (None while withheld or not yet sent)."""
+
+    request_raw: bytes
+    event: Event
+    answer_raw: bytes | None = None
+
+
+@dataclass
+class Script:
+    """What the host does differently. Every hook runs on the host's thread."""
+
+    # Bytes to write after the request's ACK and before the answer, one write each.
+    before_answer: Callable[[Event], list[bytes]] = lambda event: []
+    # The response to send instead of HostLogic's (None: HostLogic decides, and stores).
+    respond: Callable[[RequestReceived], Response | None] = lambda event: None
+    # False: send nothing at all (the answer is "lost").
+    send_answer: Callable[[Event], bool] = lambda event: True
+    # Called on every lap of the loop while no request is being handled; bytes to write now.
+    idle_noise: Callable[[], bytes] = lambda: b""
+
+
+@dataclass
+class LineHost:
+    url: str
+    store_path: Path
+    clock: Callable[[], datetime]
+    timers: Timers = Timers(t_char=0.2, t_ack=0.5, t_resp=10.0)
+    script: Script = field(default_factory=Script)
+    exchanges: list[Exchange] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._injected: SimpleQueue[bytes] = SimpleQueue()
+        self._rx_frames: list[bytes] = []
+        self._thread = threading.Thread(target=self._run, name="line-host", daemon=True)
+
+    def __enter__(self) -> LineHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        if self.errors:
+            raise self.errors[0]
+
+    def inject(self, data: bytes) -> None:
+        """Put `data` on the line at the host's next lap (from the test's thread)."""
+        self._injected.put(data)
+
+    def _trace(self, record: TraceRecord) -> None:
+        if record.direction == "rx" and record.kind == "frame":
+            self._rx_frames.append(record.data)
+
+    def _run(self) -> None:
+        try:
+            with HostStore(self.store_path) as store:
+                logic = HostLogic(store, self.clock)
+                port = serial.serial_for_url(self.url, baudrate=115200, timeout=0.005)
+                try:
+                    self._serve(port, store, logic)
+                finally:
+                    port.close()
+        except BaseException as problem:  # reported by __exit__ on the test's thread
+            self.errors.append(problem)
+
+    def _serve(self, port: serial.SerialBase, store: HostStore, logic: HostLogic) -> None:
+        connection = HostConnection(store.key_for, timers=self.timers, tracer=self._trace)
+        while not self._stop.is_set():
+            data = port.read(port.in_waiting or 1)
+            now = time.monotonic()
+            if data:
+                connection.receive_data(data, now)
+            timer = connection.get_timer()
+            if timer is not None and now >= timer:
+                connection.handle_timer(now)
+            port.write(connection.data_to_send())
+            while True:
+                try:
+                    port.write(self._injected.get_nowait())
+                except Empty:
+                    break
+            handled = False
+            while (event := connection.next_event()) is not None:
+                if not isinstance(event, (RequestReceived, RequestRefused)):
+                    continue
+                handled = True
+                exchange = Exchange(self._rx_frames[-1], event)
+                self.exchanges.append(exchange)
+                for chunk in self.script.before_answer(event):
+                    port.write(chunk)
+                if not self.script.send_answer(event):
+                    continue
+                if isinstance(event, RequestReceived):
+                    response = self.script.respond(event) or logic.respond(event)
+                else:
+                    response = connection.refusal(event)
+                # One answer at a time, as the serving loop does (§2): wait out the previous one.
+                deadline = time.monotonic() + 5
+                while connection.state is not State.IDLE and time.monotonic() < deadline:
+                    more = port.read(port.in_waiting or 1)
+                    connection.receive_data(more, time.monotonic())
+                    connection.handle_timer(time.monotonic())
+                    port.write(connection.data_to_send())
+                out = connection.answer(event, response, time.monotonic())
+                exchange.answer_raw = out.lstrip(b"\x06\x15")
+                port.write(out)
+            if not handled and connection.state is State.IDLE and not connection.link.receiving_frame:
+                noise = self.script.idle_noise()
+                if noise:
+                    port.write(noise)
