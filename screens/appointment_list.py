@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets import Static
 
 from screens.cancel_terms import CancelTerms
 from screens.details import DetailsScreen
 from screens.empty_list import EmptyListScreen
 from screens.host_problem import HostProblemScreen
 from screens.i18n import N_, day_time
+from screens.prose import Prose
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen, ScreenBody, clock_of, return_to
 from screens.waiting import Answer, Call, WaitingScreen
 from terminal.client import AppointmentPage
@@ -78,10 +78,10 @@ class AppointmentListScreen(KeypadScreen):
         return self.t("list.title_page", page=self.page.page + 1, pages=self.page.page_count)
 
     def body(self) -> ComposeResult:
-        yield Static(self._summary(), id="list-summary", markup=False)
+        yield Prose(self._summary(), id="list-summary")
         yield from self._rows()
         if self.page.message:
-            yield Static(self.t("list.host_message", message=self.page.message), id="list-message", markup=False)
+            yield Prose(self.t("list.host_message", message=self.page.message), id="list-message")
 
     def _summary(self) -> str:
         return self.t("list.summary", total=self.page.total)

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from protocol.enums import Reason, Result
 from screens.i18n import N_, day_time
+from screens.prose import Prose
 from screens.keypad import (
     BACK,
     SCROLL_DOWN,
@@ -52,7 +52,7 @@ class ConfirmScreen(KeypadScreen):
 
     def body(self) -> ComposeResult:
         appointment = self.appointment
-        yield Static(self.t("confirm.prompt"), id="confirm-prompt", markup=False)
+        yield Prose(self.t("confirm.prompt"), id="confirm-prompt")
         yield FieldGrid(
             *field_widgets(
                 [
@@ -62,12 +62,12 @@ class ConfirmScreen(KeypadScreen):
                     (self.t("field.reason"), reason_name(self.reason, self.locale)),
                 ]
             ),
-            Static(self.t("field.fee"), classes="field-label", markup=False),
-            Static(self._fee_text(), id="confirm-fee", classes="field-value", markup=False),
+            Prose(self.t("field.fee"), classes="field-label"),
+            Prose(self._fee_text(), id="confirm-fee", classes="field-value"),
             id="confirm-fields",
         )
-        yield Static("", id="confirm-fee-changed", markup=False)
-        yield Static(self.t("confirm.hint"), id="confirm-hint", markup=False)
+        yield Prose("", id="confirm-fee-changed")
+        yield Prose(self.t("confirm.hint"), id="confirm-hint")
 
     def _fee_text(self) -> str:
         money = format_money(self.fee, self.appointment.currency)
@@ -128,8 +128,8 @@ class ConfirmScreen(KeypadScreen):
         self.earlier_fee, self.fee = self.fee, attempt.refused_fee
         currency = self.appointment.currency
         self.set_title(self.t("confirm.title_new_fee"))
-        self.query_one("#confirm-fee", Static).update(self._fee_text())
-        notice = self.query_one("#confirm-fee-changed", Static)
+        self.query_one("#confirm-fee", Prose).update(self._fee_text())
+        notice = self.query_one("#confirm-fee-changed", Prose)
         notice.update(
             self.t(
                 "confirm.fee_changed",
@@ -138,7 +138,7 @@ class ConfirmScreen(KeypadScreen):
             )
         )
         notice.add_class("-shown")
-        self.query_one("#confirm-hint", Static).update(self.t("confirm.hint_new_fee"))
+        self.query_one("#confirm-hint", Prose).update(self.t("confirm.hint_new_fee"))
 
 
 def _fee_changed(attempt: Attempt) -> bool:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from screens.cancel_terms import CancelTerms
 from screens.i18n import N_, day_time, status_name
+from screens.prose import Prose
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, clock_of, field_widgets
 from screens.reason import ReasonScreen
 from terminal.voucher import service_name
@@ -50,12 +50,11 @@ class DetailsScreen(KeypadScreen):
             ),
             id="details-fields",
         )
-        yield Static(self.t("details.cost"), id="details-cost-title", markup=False)
-        yield Static(
+        yield Prose(self.t("details.cost"), id="details-cost-title")
+        yield Prose(
             "\n".join(terms.sentences(self.locale)),
             id="details-cost",
             classes="cancellable" if terms.cancellable else "not-cancellable",
-            markup=False,
         )
 
     def keys(self) -> list[Key]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from screens.i18n import N_
+from screens.prose import Prose
 from screens.keypad import BACK, Key, KeypadScreen
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ class EmptyListScreen(KeypadScreen):
         self.retry = retry
 
     def body(self) -> ComposeResult:
-        yield Static(self.t("empty.what"), id="empty-what", markup=False)
-        yield Static(self.t("empty.todo"), id="empty-todo", markup=False)
+        yield Prose(self.t("empty.what"), id="empty-what")
+        yield Prose(self.t("empty.todo"), id="empty-todo")
 
     def keys(self) -> list[Key]:
         return [Key("enter", "refresh", N_("key.refresh")), BACK]

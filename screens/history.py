@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from screens.i18n import N_, day_time
+from screens.prose import Prose
 from screens.keypad import BACK, Key, KeypadScreen
 from screens.voucher_view import AttemptActions, VoucherScreen, result_word, state_word
 from terminal.journal import Attempt, AttemptState
@@ -35,9 +36,9 @@ class HistoryScreen(AttemptActions, KeypadScreen):
         self.total = 0
 
     def body(self) -> ComposeResult:
-        yield Static("", id="history-summary", markup=False)
+        yield Prose("", id="history-summary")
         yield AttemptList(id="history-list", compact=True)
-        yield Static("", id="history-status", markup=False)
+        yield Prose("", id="history-status")
 
     def on_mount(self) -> None:
         self._reload()
@@ -55,7 +56,7 @@ class HistoryScreen(AttemptActions, KeypadScreen):
             index = next((i for i, a in enumerate(self.attempts) if a.request_id == keep), 0)
             listing.highlighted = index
         summary = self.t("history.summary", count=self.total) if self.total else self.t("history.empty")
-        self.query_one("#history-summary", Static).update(summary)
+        self.query_one("#history-summary", Prose).update(summary)
         self.refresh_keys()
 
     def _load_more(self) -> None:
@@ -114,7 +115,7 @@ class HistoryScreen(AttemptActions, KeypadScreen):
     # -- AttemptActions
 
     def say(self, text: str) -> None:
-        self.query_one("#history-status", Static).update(text)
+        self.query_one("#history-status", Prose).update(text)
 
     async def changed(self, attempt: Attempt) -> None:
         self._reload(keep=attempt.request_id)

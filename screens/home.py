@@ -3,12 +3,14 @@ the history of cancellations and the technician's link screen (all behind that o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from screens.appointment_list import load_appointments
 from screens.history import HistoryScreen
 from screens.i18n import N_
+from screens.prose import Prose
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen
 from screens.merchant import MerchantScreen
 from screens.pin import PinScreen
@@ -22,8 +24,13 @@ CHOICES = (
 )
 
 
+# Every screen's stylesheet, read when the plugin opens: Textual parses all its CSS again each
+# time a screen brings a stylesheet it has not seen, which would make each first visit stutter.
+PLUGIN_CSS = sorted(path.name for path in Path(__file__).parent.glob("*.tcss"))
+
+
 class HomeScreen(KeypadScreen):
-    CSS_PATH = "home.tcss"
+    CSS_PATH = PLUGIN_CSS  # home.tcss and the stylesheets of the screens after it
     TITLE = N_("home.title")
 
     def __init__(self, context, *, ask_pin: bool = True) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +41,7 @@ class HomeScreen(KeypadScreen):
     def body(self) -> ComposeResult:
         for digit, action, label in CHOICES:
             yield ChoiceButton(Key(digit, action), f"{digit} {self.t(label)}")
-        yield Static("", id="home-pending", markup=False)
+        yield Prose("", id="home-pending")
 
     def keys(self) -> list[Key]:
         if not self.unlocked:
@@ -61,7 +68,7 @@ class HomeScreen(KeypadScreen):
         # A local read of the journal: how many cancellations still wait for the host's word.
         pending = len(self.context.journal.unsettled())
         text = self.t("home.pending", count=pending) if pending else ""
-        self.query_one("#home-pending", Static).update(text)
+        self.query_one("#home-pending", Prose).update(text)
 
     # -- keys
 

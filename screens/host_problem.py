@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from protocol.enums import Result
 from screens.i18n import N_, t
+from screens.prose import Prose
 from screens.keypad import BACK, Key, KeypadScreen
 from terminal.client import HostError, HostRefusal, LinkFailure
 
@@ -79,10 +79,10 @@ class HostProblemScreen(KeypadScreen):
         return self.problem.title
 
     def body(self) -> ComposeResult:
-        yield Static(self.problem.what, id="problem-what", markup=False)
-        yield Static(self.problem.todo, id="problem-todo", markup=False)
+        yield Prose(self.problem.what, id="problem-what")
+        yield Prose(self.problem.todo, id="problem-todo")
         if self.problem.detail:
-            yield Static(self.t("problem.detail", detail=self.problem.detail), id="problem-detail", markup=False)
+            yield Prose(self.t("problem.detail", detail=self.problem.detail), id="problem-detail")
 
     def keys(self) -> list[Key]:
         return [Key("enter", "retry", N_("key.retry")), BACK]

@@ -17,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from screens.i18n import N_, t
+from screens.prose import Prose
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
@@ -130,7 +131,7 @@ class TitleBar(Static):
     """
 
 
-class TrainingBanner(Static):
+class TrainingBanner(Prose):
     DEFAULT_CSS = """
     TrainingBanner {
         height: auto;
@@ -173,11 +174,11 @@ class FieldGrid(Grid):
     """
 
 
-def field_widgets(pairs: Iterable[tuple[str, str | Text]]) -> list[Widget]:
+def field_widgets(pairs: Iterable[tuple[str, str]]) -> list[Widget]:
     widgets: list[Widget] = []
     for label, value in pairs:
-        widgets.append(Static(label, classes="field-label", markup=False))
-        widgets.append(Static(value, classes="field-value", markup=False))
+        widgets.append(Prose(label, classes="field-label"))
+        widgets.append(Prose(value, classes="field-value"))
     return widgets
 
 
@@ -231,7 +232,7 @@ class KeypadFrame:
 
     def compose(self) -> ComposeResult:
         if self.context.training:
-            yield TrainingBanner(self.t("training.banner"), markup=False)
+            yield TrainingBanner(self.t("training.banner"))
         yield TitleBar(self.title_text(), markup=False)
         with ScreenBody():
             yield from self.body()

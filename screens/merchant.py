@@ -4,9 +4,9 @@ terminal asks the host for the shop's appointments."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from screens.i18n import N_
+from screens.prose import Prose
 from screens.keypad import BACK, FieldGrid, Key, KeypadDialog, field_widgets
 
 
@@ -27,7 +27,7 @@ class MerchantScreen(KeypadDialog[bool]):
             ),
             id="merchant-numbers",
         )
-        yield Static(self.t("merchant.check"), id="merchant-check", markup=False)
+        yield Prose(self.t("merchant.check"), id="merchant-check")
 
     def keys(self) -> list[Key]:
         return [Key("enter", "confirm", N_("key.confirm")), BACK]

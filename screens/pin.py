@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Grid
-from textual.widgets import Static
 
 from screens.i18n import N_, duration
+from screens.prose import Prose
 from screens.keypad import BACK, Key, KeyButton, KeypadDialog, clock_of
 from screens.messages import PinChecked
 from terminal.supervisor_pin import PIN_LENGTH, PinGate, PinOutcome
@@ -37,14 +37,14 @@ class PinScreen(KeypadDialog[bool]):
         self.gate: PinGate | None = None
 
     def body(self) -> ComposeResult:
-        yield Static(self.t("pin.prompt", length=PIN_LENGTH), id="pin-prompt", markup=False)
-        yield Static(self._field_text(), id="pin-field", markup=False)
-        yield Static("", id="pin-message", markup=False)
+        yield Prose(self.t("pin.prompt", length=PIN_LENGTH), id="pin-prompt")
+        yield Prose(self._field_text(), id="pin-field")
+        yield Prose("", id="pin-message")
         with Grid(id="pin-pad"):
             for row in PAD_ROWS:
                 for digit in row:
                     if digit == " ":
-                        yield Static("")
+                        yield Prose("")
                     else:
                         yield KeyButton(self._digit_key(digit), digit)
 
@@ -100,7 +100,9 @@ class PinScreen(KeypadDialog[bool]):
 
     # -- the check, off the UI thread
 
-    @work(thread=True, exclusive=True, group="pin")
+    # A fixed description: by default Textual describes a worker by its arguments' reprs, and
+    # logs the description, which would put the PIN in the log.
+    @work(thread=True, exclusive=True, group="pin", description="checking the supervisor PIN")
     def _check(self, pin: str) -> None:
         assert self.gate is not None
         try:
@@ -131,10 +133,10 @@ class PinScreen(KeypadDialog[bool]):
         return " ".join(MASK if i < len(self._digits) else EMPTY for i in range(PIN_LENGTH))
 
     def _show_field(self) -> None:
-        self.query_one("#pin-field", Static).update(self._field_text())
+        self.query_one("#pin-field", Prose).update(self._field_text())
 
     def _say(self, text: str) -> None:
-        self.query_one("#pin-message", Static).update(text)
+        self.query_one("#pin-message", Prose).update(text)
 
     def _update_lock(self) -> None:
         if self.gate is None or self._checking:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from protocol.enums import Reason
 from screens.confirm import ConfirmScreen
 from screens.i18n import N_
+from screens.prose import Prose
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen
 from terminal.voucher import reason_name
 
@@ -32,7 +32,7 @@ class ReasonScreen(KeypadScreen):
         return Key(str(int(reason)), "pick", arg=str(int(reason)))
 
     def body(self) -> ComposeResult:
-        yield Static(self.t("reason.prompt"), id="reason-prompt", markup=False)
+        yield Prose(self.t("reason.prompt"), id="reason-prompt")
         for reason in Reason:
             yield ChoiceButton(self._key(reason), f"{int(reason)} {reason_name(reason, self.locale)}")
 

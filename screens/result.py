@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Callable
 from textual import work
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Digits, Static
+from textual.widgets import Digits
 
 from protocol.enums import Result
 from screens.host_problem import describe_problem
 from screens.i18n import N_, day_time, full_time, t
+from screens.prose import Prose
 from screens.keypad import SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import AttemptChanged, SettleRound, SettlingStopped, VoucherPrinted
 from terminal.client import LinkFailure
@@ -149,12 +150,12 @@ class ResultScreen(KeypadScreen):
         attempt = self.attempt
         assert attempt is not None and attempt.cancel_ref is not None
         ref = attempt.cancel_ref
-        yield Static(self.t("result.cancelled.headline"), id="result-headline", classes="-good", markup=False)
-        yield Static(self.t("result.cancel_ref"), id="ref-label", markup=False)
+        yield Prose(self.t("result.cancelled.headline"), id="result-headline", classes="-good")
+        yield Prose(self.t("result.cancel_ref"), id="ref-label")
         drawable = set(ref) <= DIGITS_CHARACTERS
         if drawable:
             yield Digits(ref, id="ref-digits")
-        yield Static(ref, id="ref-text", classes="" if drawable else "-only", markup=False)
+        yield Prose(ref, id="ref-text", classes="" if drawable else "-only")
         fee = "-" if attempt.fee_charged is None else format_money(attempt.fee_charged, attempt.currency or "156")
         yield FieldGrid(
             *field_widgets(
@@ -166,14 +167,14 @@ class ResultScreen(KeypadScreen):
             ),
             id="result-fields",
         )
-        yield Static(self.voucher_status, id="voucher-status", markup=False)
+        yield Prose(self.voucher_status, id="voucher-status")
 
     def _unknown_body(self) -> ComposeResult:
         attempt = self.attempt
         assert attempt is not None
-        yield Static(self.t("result.unknown.headline"), id="result-headline", classes="-warn", markup=False)
-        yield Static(self.t("result.unknown.what"), id="result-what", markup=False)
-        yield Static(self.settle_status, id="settle-status", markup=False)
+        yield Prose(self.t("result.unknown.headline"), id="result-headline", classes="-warn")
+        yield Prose(self.t("result.unknown.what"), id="result-what")
+        yield Prose(self.settle_status, id="settle-status")
         yield FieldGrid(
             *field_widgets(
                 [
@@ -183,22 +184,21 @@ class ResultScreen(KeypadScreen):
             ),
             id="result-fields",
         )
-        yield Static(self.t("result.unknown.todo"), id="result-todo", markup=False)
+        yield Prose(self.t("result.unknown.todo"), id="result-todo")
 
     def _refused_body(self) -> ComposeResult:
         attempt = self.attempt
         assert attempt is not None and attempt.result is not None
         _title, what, todo = self._refusal()
         fee = format_money(attempt.refused_fee or 0)
-        yield Static(
+        yield Prose(
             t(what, self.locale, code=attempt.result.name, fee=fee),
             id="result-headline",
             classes="-bad",
-            markup=False,
         )
-        yield Static(self.t(todo), id="result-todo", markup=False)
+        yield Prose(self.t(todo), id="result-todo")
         if attempt.host_message:
-            yield Static(self.t("result.host_says", message=attempt.host_message), id="result-detail", markup=False)
+            yield Prose(self.t("result.host_says", message=attempt.host_message), id="result-detail")
         yield FieldGrid(
             *field_widgets(
                 [
@@ -216,10 +216,10 @@ class ResultScreen(KeypadScreen):
         else:
             problem = describe_problem(self.error, self.context)
             what, todo, detail = problem.what, problem.todo, problem.detail
-        yield Static(what, id="result-headline", classes="-bad", markup=False)
-        yield Static(todo, id="result-todo", markup=False)
+        yield Prose(what, id="result-headline", classes="-bad")
+        yield Prose(todo, id="result-todo")
         if detail:
-            yield Static(self.t("problem.detail", detail=detail), id="result-detail", markup=False)
+            yield Prose(self.t("problem.detail", detail=detail), id="result-detail")
 
     def keys(self) -> list[Key]:
         ending = self.ending
@@ -257,7 +257,7 @@ class ResultScreen(KeypadScreen):
 
     def _show_voucher_status(self, text: str) -> None:
         self.voucher_status = text
-        for widget in self.query("#voucher-status").results(Static):
+        for widget in self.query("#voucher-status").results(Prose):
             widget.update(text)
 
     # -- workers
@@ -307,7 +307,7 @@ class ResultScreen(KeypadScreen):
 
     def on_settle_round(self, message: SettleRound) -> None:
         self.settle_status = self.t("result.unknown.asking", number=message.number, rounds=message.rounds)
-        for widget in self.query("#settle-status").results(Static):
+        for widget in self.query("#settle-status").results(Prose):
             widget.update(self.settle_status)
 
     async def on_attempt_changed(self, message: AttemptChanged) -> None:
@@ -317,7 +317,7 @@ class ResultScreen(KeypadScreen):
 
     def on_settling_stopped(self, _message: SettlingStopped) -> None:
         self.settle_status = self.t("result.unknown.later")
-        for widget in self.query("#settle-status").results(Static):
+        for widget in self.query("#settle-status").results(Prose):
             widget.update(self.settle_status)
 
     # -- keys

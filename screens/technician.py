@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from screens.i18n import N_, full_time
+from screens.prose import Prose
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import LinkState, LinkTested
 
@@ -55,7 +55,7 @@ class TechnicianScreen(KeypadScreen):
         client = self.context.client
         line = getattr(client, "line", None)
         timers = client.timers
-        yield Static(self.t("tech.link"), classes="tech-heading", markup=False)
+        yield Prose(self.t("tech.link"), classes="tech-heading")
         yield FieldGrid(
             *field_widgets(
                 [
@@ -68,12 +68,12 @@ class TechnicianScreen(KeypadScreen):
             ),
             id="tech-settings",
         )
-        yield Static(self.t("tech.test"), classes="tech-heading", markup=False)
-        yield Static(self.t("tech.test_hint"), id="tech-echo", markup=False)
-        yield Static(self.t("tech.counters"), classes="tech-heading", markup=False)
+        yield Prose(self.t("tech.test"), classes="tech-heading")
+        yield Prose(self.t("tech.test_hint"), id="tech-echo")
+        yield Prose(self.t("tech.counters"), classes="tech-heading")
         yield FieldGrid(id="tech-counters")
-        yield Static(self.t("tech.trace"), classes="tech-heading", markup=False)
-        yield Static("", id="tech-trace", markup=False)
+        yield Prose(self.t("tech.trace"), classes="tech-heading")
+        yield Prose("", id="tech-trace")
 
     def keys(self) -> list[Key]:
         keys = [] if self.testing else [Key("1", "echo", N_("key.link_test"))]
@@ -105,7 +105,7 @@ class TechnicianScreen(KeypadScreen):
 
     def on_link_tested(self, message: LinkTested) -> None:
         self.testing = False
-        echo = self.query_one("#tech-echo", Static)
+        echo = self.query_one("#tech-echo", Prose)
         if message.echo is not None:
             echo.update(
                 self.t(
@@ -132,13 +132,13 @@ class TechnicianScreen(KeypadScreen):
             )
         )
         trace = "\n".join(message.trace) if message.trace else self.t("tech.no_trace")
-        self.query_one("#tech-trace", Static).update(trace)
+        self.query_one("#tech-trace", Prose).update(trace)
 
     # -- keys
 
     def key_echo(self) -> None:
         self.testing = True
-        echo = self.query_one("#tech-echo", Static)
+        echo = self.query_one("#tech-echo", Prose)
         echo.update(self.t("tech.testing"))
         echo.set_classes("")
         self.refresh_keys()

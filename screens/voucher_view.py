@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from protocol.enums import Result
 from screens.i18n import N_, date_time, day_time, t
+from screens.prose import Prose
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import AttemptChanged, SettleFailed, VoucherPrinted
 from terminal.journal import Attempt, AttemptState
@@ -152,10 +153,11 @@ class VoucherScreen(AttemptActions, KeypadScreen):
             text = render_voucher(
                 attempt, locale=self.locale, width=SCREEN_VOUCHER_WIDTH, training=self.context.training
             )
+            # Laid out for paper already (32 columns): shown as it prints, never rewrapped.
             yield Static(text.rstrip("\n"), id="voucher-text", markup=False)
         else:
             yield from self._attempt_body(attempt)
-        yield Static(self.status, id="voucher-status", markup=False)
+        yield Prose(self.status, id="voucher-status")
 
     def _attempt_body(self, attempt: Attempt) -> ComposeResult:
         locale = self.locale
@@ -163,7 +165,7 @@ class VoucherScreen(AttemptActions, KeypadScreen):
             meaning = self.t("voucher.refused", why=result_word(attempt, locale))
         else:
             meaning = self.t("voucher.pending")
-        yield Static(meaning, id="voucher-meaning", markup=False)
+        yield Prose(meaning, id="voucher-meaning")
         pairs = [
             (self.t("field.state"), state_word(attempt, locale)),
             (self.t("field.when"), day_time(attempt.scheduled_at, locale)),
@@ -191,7 +193,7 @@ class VoucherScreen(AttemptActions, KeypadScreen):
 
     def say(self, text: str) -> None:
         self.status = text
-        self.query_one("#voucher-status", Static).update(text)
+        self.query_one("#voucher-status", Prose).update(text)
 
     async def changed(self, attempt: Attempt) -> None:
         self.attempt = attempt

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from screens.i18n import N_
+from screens.prose import Prose
 from screens.keypad import Key, KeypadDialog
 from screens.messages import CancelProgress, HostAnswered, RequestSent
 from terminal.client import Aborted, Progress
@@ -20,7 +20,7 @@ from terminal.client import Aborted, Progress
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
 
-SPINNER = "|/-\\"
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 # How often the spinner turns and the seconds are redrawn; snapshot tests stop it turning.
 TICK_SECONDS = 0.25
 
@@ -70,9 +70,9 @@ class WaitingScreen(KeypadDialog[Answer | None]):
         self._stage: str | None = None
 
     def body(self) -> ComposeResult:
-        yield Static(self.t(self.what), id="waiting-what", markup=False)
-        yield Static(self._spinner_text(0), id="waiting-spinner", markup=False)
-        yield Static("", id="waiting-stage", markup=False)
+        yield Prose(self.t(self.what), id="waiting-what")
+        yield Prose(self._spinner_text(0), id="waiting-spinner")
+        yield Prose("", id="waiting-stage")
 
     def keys(self) -> list[Key]:
         if self.can_abort:
@@ -84,6 +84,10 @@ class WaitingScreen(KeypadDialog[Answer | None]):
         self.call.sent = lambda: self.post_message(RequestSent())
         self.call.progress = lambda stage: self.post_message(CancelProgress(stage))
         self._ask_host(self.call)
+
+    def on_unmount(self) -> None:
+        # Gone (answered, Esc, or the app closing): a request that has not left never will.
+        self.call.abort.set()
 
     @work(thread=True, exclusive=True, group="host-call")
     def _ask_host(self, call: Call) -> None:
@@ -102,7 +106,7 @@ class WaitingScreen(KeypadDialog[Answer | None]):
     def _tick(self) -> None:
         self._ticks += 1
         seconds = int(time.monotonic() - self._started)
-        self.query_one("#waiting-spinner", Static).update(self._spinner_text(seconds))
+        self.query_one("#waiting-spinner", Prose).update(self._spinner_text(seconds))
 
     def on_request_sent(self, _message: RequestSent) -> None:
         self._no_more_abort()
@@ -128,4 +132,4 @@ class WaitingScreen(KeypadDialog[Answer | None]):
 
     def _show_stage(self, message_id: str) -> None:
         self._stage = message_id
-        self.query_one("#waiting-stage", Static).update(self.t(message_id))
+        self.query_one("#waiting-stage", Prose).update(self.t(message_id))

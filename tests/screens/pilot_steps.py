@@ -8,11 +8,14 @@ import time
 from typing import Awaitable, Callable
 
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.content import Content
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Button, Digits, OptionList, Static
+
+from screens.prose import Prose
 
 PIN = "123456"  # demo_config's supervisor PIN
 DEADLINE_S = 10.0
@@ -43,6 +46,8 @@ def screen_text(screen: Screen) -> str:
             continue
         if isinstance(widget, Digits):
             lines.append(widget.value)
+        elif isinstance(widget, Prose):
+            lines.append(widget.text)
         elif isinstance(widget, Static):
             lines.append(_plain(widget.content))
         elif isinstance(widget, Button):
@@ -75,12 +80,19 @@ async def wait_for_text(pilot: Pilot, text: str) -> None:
 
 
 async def press(pilot: Pilot, *keys: str) -> None:
-    """Pilot.press waits for the screen to take each key; nothing more is needed."""
-    await pilot.press(*keys)
+    """Each key as the terminal driver delivers it, then a pause until the screen has taken it.
+    (Pilot.press waits for the process to idle twice a key, which makes long walks slow.)"""
+    for key in keys:
+        pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause()
 
 
 async def enter_pin(pilot: Pilot, pin: str = PIN) -> None:
-    await press(pilot, *pin, "enter")
+    """The digits as a quick hand types them (all on the same screen), then Enter."""
+    for digit in pin:
+        pilot.app.post_message(events.Key(digit, digit))
+    await pilot.pause()
+    await press(pilot, "enter")
 
 
 async def unlock(pilot: Pilot) -> Screen:

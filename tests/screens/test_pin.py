@@ -72,3 +72,33 @@ def test_five_wrong_pins_lock_for_five_minutes_across_a_restart(make_app, journa
         assert pilot.app.screen is pin
 
     run(make_app(), after_restart)  # the same journal, a new app
+
+
+def test_the_pin_is_not_in_the_worker_that_checks_it(make_app, monkeypatch) -> None:
+    """Textual logs a worker's description, which by default shows its arguments."""
+    import threading
+
+    from terminal.supervisor_pin import PinGate
+
+    checking, release = threading.Event(), threading.Event()
+    original = PinGate.check
+
+    def slow_check(self, pin, now=None):
+        checking.set()
+        release.wait(5)
+        return original(self, pin, now)
+
+    monkeypatch.setattr(PinGate, "check", slow_check)
+
+    async def scenario(pilot) -> None:
+        await to_pin(pilot)
+        await enter_pin(pilot, PIN)
+        from tests.screens.pilot_steps import wait_until
+
+        await wait_until(pilot, checking.is_set, "the check to start")
+        descriptions = [f"{worker.name} {worker.description} {worker!r}" for worker in pilot.app.workers]
+        release.set()
+        assert descriptions and not any(PIN in text for text in descriptions), descriptions
+        await wait_for_screen(pilot, HomeScreen)
+
+    run(make_app(), scenario)
