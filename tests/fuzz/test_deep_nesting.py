@@ -19,7 +19,15 @@ from datetime import datetime
 
 import pytest
 
-from protocol import EchoRequest, FrameDropped, HostConnection, RemoteProtocolError, RequestRefused, Result, TerminalConnection
+from protocol import (
+    EchoRequest,
+    FrameDropped,
+    HostConnection,
+    RemoteProtocolError,
+    RequestRefused,
+    Result,
+    TerminalConnection,
+)
 from protocol.enums import ACK, MessageType
 from protocol.frame import encode_frame, encode_tid
 from protocol.integrity import ZERO_MAC, compute_mac

@@ -9,34 +9,29 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime
 from pathlib import Path
 
-import serial
+import pytest
 
 from protocol import (
     CancelRequest,
     CancelResponse,
     EchoRequest,
     Reason,
-    ResponseReceived,
     Result,
     TerminalConnection,
     Timers,
 )
 from protocol.enums import ACK, STX
-from protocol.frame import encode_message_frame
-from protocol.link import FrameReceived, Link
+from protocol.frame import encode_frame, encode_message_frame, encode_tid
 from simulator.cable import NullModemCable
 from simulator.store import HostStore
 from terminal.journal import AttemptState, Journal
 from tests.fuzz.test_deep_nesting import nested_appointments
 from tests.hil.sim_processes import sim_host
 from tests.material import KEY, MERCHANT_ID, TID, VECTORS
-from tests.security.line_host import LineHost, Script
+from tests.security.line_host import LineHost, RawTerminal, Script
 from tests.simulated_host import DATA, FREE, NOW, WITH_FEE, terminal_client
-
-import pytest
 
 VECTOR_FRAMES = [bytes.fromhex(v["frame_hex"]) for v in VECTORS["vectors"]]
 WRONG_KEY = bytes(range(1, 33))
@@ -48,8 +43,6 @@ def garbage_bursts(rng: random.Random) -> list[bytes]:
     forged = CancelRequest(MERCHANT_ID, FREE, "FORGED01", Reason.OTHER, 99999, "00", NOW)
     altered = bytearray(encode_message_frame(forged, seq=77, tid=TID, key=KEY))
     altered[20] ^= 0x01  # an altered byte; then the CRC made right again
-    from protocol.frame import encode_frame
-
     return [
         rng.randbytes(3000),
         *(frame[: rng.randrange(1, len(frame))] for frame in VECTOR_FRAMES),
@@ -64,47 +57,11 @@ def garbage_bursts(rng: random.Random) -> list[bytes]:
     ]
 
 
-class RawSide:
-    """Our end of the line at the byte level: writes what it is given, ACKs every good frame it
-    reads (so the host is not left resending its ERRORs) and keeps the frames."""
-
-    def __init__(self, url: str) -> None:
-        self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.01)
-        self.link = Link(Timers(t_char=T_CHAR))
-        self.frames: list[bytes] = []
-
-    def pump(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            data = self.port.read(self.port.in_waiting or 1)
-            self.link.receive_data(data, time.monotonic())
-            self.link.handle_timer(time.monotonic())
-            self.port.write(self.link.data_to_send())
-            self.frames += [e.raw for e in iter(self.link.next_event, None) if isinstance(e, FrameReceived)]
-
-    def exchange(self, connection: TerminalConnection, request, prefix: bytes = b"") -> ResponseReceived:
-        """One request written right behind `prefix` (garbage in the same write)."""
-        self.port.write(prefix + connection.send(request, time.monotonic()))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            data = self.port.read(self.port.in_waiting or 1)
-            connection.receive_data(data, time.monotonic())
-            connection.handle_timer(time.monotonic())
-            self.port.write(connection.data_to_send())
-            for event in iter(connection.next_event, None):
-                if isinstance(event, ResponseReceived):
-                    return event
-        raise AssertionError(f"no answer to {request}")
-
-    def close(self) -> None:
-        self.port.close()
-
-
 def test_a_pos_sim_host_process_keeps_answering_after_garbage(tmp_path: Path) -> None:
     rng = random.Random(20261127)
     trace = tmp_path / "host.trace"
     with NullModemCable() as cable, sim_host(cable.path_b, tmp_path, data=DATA, now=NOW, trace=trace) as host:
-        raw = RawSide(cable.path_a)
+        raw = RawTerminal(cable.path_a)
         try:
             for burst in garbage_bursts(rng):
                 raw.port.write(burst)
@@ -212,11 +169,9 @@ def test_the_terminal_client_keeps_answering_through_garbage_from_the_host(tmp_p
 @pytest.mark.xfail(strict=True, reason="APPOINTMENT TLVs nested ~500 deep: the trace formatter raises RecursionError "
                    "before the MAC is checked, so `pos-sim host --trace` fails its serving loop on an unauthenticated frame")
 def test_a_traced_pos_sim_host_survives_a_deeply_nested_forged_frame(tmp_path: Path) -> None:
-    from protocol.frame import encode_frame, encode_tid
-
     signed = bytes((1, 0x10, 0, 9)) + encode_tid(TID) + nested_appointments(600)
     with NullModemCable() as cable, sim_host(cable.path_b, tmp_path, data=DATA, now=NOW, trace=tmp_path / "t") as host:
-        raw = RawSide(cable.path_a)
+        raw = RawTerminal(cable.path_a)
         try:
             raw.port.write(encode_frame(signed + WRONG_KEY[:8]))
             raw.pump(1.0)

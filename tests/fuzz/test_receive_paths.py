@@ -20,7 +20,12 @@ from hypothesis import HealthCheck, given, settings
 
 from bench.fuzz import HostBench, run_framer, run_messages, run_terminal, store_folder
 from protocol.enums import MAX_FRAME
-from tests.fuzz.strategies import framer_cases, host_cases, message_cases, terminal_cases
+from tests.fuzz.strategies import (
+    framer_cases,
+    host_cases,
+    message_cases,
+    terminal_cases,
+)
 
 # With test_fuzz_script.py's run, a few thousand inputs per target; deadline off because a loaded
 # CI machine stalls now and then.

@@ -17,8 +17,16 @@ from queue import Empty, SimpleQueue
 
 import serial
 
-from protocol import HostConnection, RequestReceived, RequestRefused, Response, Timers
-from protocol.link import TraceRecord
+from protocol import (
+    HostConnection,
+    RequestReceived,
+    RequestRefused,
+    Response,
+    ResponseReceived,
+    TerminalConnection,
+    Timers,
+)
+from protocol.link import Link, TraceRecord
 from protocol.states import State
 from simulator.host import HostLogic
 from simulator.store import HostStore
@@ -140,3 +148,46 @@ class LineHost:
                 noise = self.script.idle_noise()
                 if noise:
                     port.write(noise)
+
+
+class RawTerminal:
+    """Our end of the line at the byte level: writes what it is given, ACKs every good frame it
+    reads (so the host is not left resending its ERRORs) and keeps the frames."""
+
+    def __init__(self, url: str) -> None:
+        self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.01)
+        # Every good frame is kept, repeats too: a host may answer two forged requests with the
+        # same bytes, which the link rightly takes for a retransmission.
+        self.link = Link(Timers(t_char=0.2), tracer=self._keep)
+        self.frames: list[bytes] = []
+
+    def _keep(self, record: TraceRecord) -> None:
+        if record.direction == "rx" and record.kind in ("frame", "duplicate"):
+            self.frames.append(record.data)
+
+    def pump(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            data = self.port.read(self.port.in_waiting or 1)
+            self.link.receive_data(data, time.monotonic())
+            self.link.handle_timer(time.monotonic())
+            self.port.write(self.link.data_to_send())
+            while self.link.next_event() is not None:
+                pass
+
+    def exchange(self, connection: TerminalConnection, request, prefix: bytes = b"") -> ResponseReceived:
+        """One request written right behind `prefix` (garbage in the same write)."""
+        self.port.write(prefix + connection.send(request, time.monotonic()))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            data = self.port.read(self.port.in_waiting or 1)
+            connection.receive_data(data, time.monotonic())
+            connection.handle_timer(time.monotonic())
+            self.port.write(connection.data_to_send())
+            for event in iter(connection.next_event, None):
+                if isinstance(event, ResponseReceived):
+                    return event
+        raise AssertionError(f"no answer to {request}")
+
+    def close(self) -> None:
+        self.port.close()
