@@ -160,6 +160,7 @@ class RawTerminal:
         # same bytes, which the link rightly takes for a retransmission.
         self.link = Link(Timers(t_char=0.2), tracer=self._keep)
         self.frames: list[bytes] = []
+        self.sent: list[bytes] = []
 
     def _keep(self, record: TraceRecord) -> None:
         if record.direction == "rx" and record.kind in ("frame", "duplicate"):
@@ -176,8 +177,11 @@ class RawTerminal:
                 pass
 
     def exchange(self, connection: TerminalConnection, request, prefix: bytes = b"") -> ResponseReceived:
-        """One request written right behind `prefix` (garbage in the same write)."""
-        self.port.write(prefix + connection.send(request, time.monotonic()))
+        """One request written right behind `prefix` (garbage in the same write); the request's
+        frame is kept in `sent`, for replaying it later."""
+        out = connection.send(request, time.monotonic())
+        self.sent.append(out.lstrip(b"\x06\x15"))
+        self.port.write(prefix + out)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             data = self.port.read(self.port.in_waiting or 1)
