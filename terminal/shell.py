@@ -26,7 +26,7 @@ TEXT: dict[str, dict[str, str]] = {
     "none": {"zh_CN": "没有安装任何功能", "en": "No function is installed"},
     "training": {
         "zh_CN": "培训模式 TRAINING：练习用，不是真实交易",
-        "en": "TRAINING 培训模式: practice, not real transactions",
+        "en": "TRAINING 培训模式: practice only",
     },
     "failed": {
         "zh_CN": "{name} 无法打开：{error}",
