@@ -13,8 +13,8 @@ from screens.details import DetailsScreen
 from screens.empty_list import EmptyListScreen
 from screens.host_problem import HostProblemScreen
 from screens.i18n import N_, day_time
-from screens.prose import Prose
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen, ScreenBody, clock_of, return_to
+from screens.prose import Prose
 from screens.waiting import Answer, Call, WaitingScreen
 from terminal.client import AppointmentPage
 from terminal.voucher import service_name

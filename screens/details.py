@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 
 from screens.cancel_terms import CancelTerms
 from screens.i18n import N_, day_time, status_name
-from screens.prose import Prose
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, clock_of, field_widgets
+from screens.prose import Prose
 from screens.reason import ReasonScreen
 from terminal.voucher import service_name
 

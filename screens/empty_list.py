@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Callable
 from textual.app import ComposeResult
 
 from screens.i18n import N_
-from screens.prose import Prose
 from screens.keypad import BACK, Key, KeypadScreen
+from screens.prose import Prose
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext

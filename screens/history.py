@@ -11,8 +11,8 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from screens.i18n import N_, day_time
-from screens.prose import Prose
 from screens.keypad import BACK, Key, KeypadScreen
+from screens.prose import Prose
 from screens.voucher_view import AttemptActions, VoucherScreen, result_word, state_word
 from terminal.journal import Attempt, AttemptState
 

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from screens.appointment_list import load_appointments
 from screens.history import HistoryScreen
 from screens.i18n import N_
-from screens.prose import Prose
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen
 from screens.merchant import MerchantScreen
 from screens.pin import PinScreen
+from screens.prose import Prose
 from screens.technician import TechnicianScreen
+from terminal.plugin_api import PluginContext
 
 # (digit, action, what it opens): lines of the menu, each its own on-screen key.
 CHOICES = (
@@ -33,7 +34,7 @@ class HomeScreen(KeypadScreen):
     CSS_PATH = PLUGIN_CSS  # home.tcss and the stylesheets of the screens after it
     TITLE = N_("home.title")
 
-    def __init__(self, context, *, ask_pin: bool = True) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: PluginContext, *, ask_pin: bool = True) -> None:
         super().__init__(context)
         self.ask_pin = ask_pin
         self.unlocked = not ask_pin

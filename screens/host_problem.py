@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 
 from protocol.enums import Result
 from screens.i18n import N_, t
-from screens.prose import Prose
 from screens.keypad import BACK, Key, KeypadScreen
+from screens.prose import Prose
 from terminal.client import HostError, HostRefusal, LinkFailure
 
 if TYPE_CHECKING:

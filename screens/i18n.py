@@ -19,7 +19,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     # -- the frame
     "training.banner": {
         "zh_CN": "培训模式 TRAINING：练习用，不是真实取消",
-        "en": "TRAINING 培训模式: practice, not a real cancellation",
+        "en": "TRAINING 培训模式: practice only",
     },
     # -- key hints (each at most 12 cells with its key name)
     "key.back": {"zh_CN": "返回", "en": "Back"},

@@ -6,8 +6,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from screens.i18n import N_
-from screens.prose import Prose
 from screens.keypad import BACK, FieldGrid, Key, KeypadDialog, field_widgets
+from screens.prose import Prose
 
 
 class MerchantScreen(KeypadDialog[bool]):

@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from protocol.enums import Reason
 from screens.confirm import ConfirmScreen
 from screens.i18n import N_
-from screens.prose import Prose
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen
+from screens.prose import Prose
 from terminal.voucher import reason_name
 
 if TYPE_CHECKING:

@@ -11,15 +11,14 @@ from typing import TYPE_CHECKING, Callable
 
 from textual import work
 from textual.app import ComposeResult
-from textual.widget import Widget
 from textual.widgets import Digits
 
 from protocol.enums import Result
 from screens.host_problem import describe_problem
 from screens.i18n import N_, day_time, full_time, t
-from screens.prose import Prose
 from screens.keypad import SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import AttemptChanged, SettleRound, SettlingStopped, VoucherPrinted
+from screens.prose import Prose
 from terminal.client import LinkFailure
 from terminal.journal import Attempt, AttemptState
 from terminal.printing import PrintError

@@ -11,9 +11,9 @@ from textual import work
 from textual.app import ComposeResult
 
 from screens.i18n import N_, full_time
-from screens.prose import Prose
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import LinkState, LinkTested
+from screens.prose import Prose
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
@@ -52,22 +52,23 @@ class TechnicianScreen(KeypadScreen):
         self.testing = False
 
     def body(self) -> ComposeResult:
+        # Any client will do (the shell's contract is HostClient's methods), so every setting
+        # is looked up with a fallback.
         client = self.context.client
         line = getattr(client, "line", None)
-        timers = client.timers
+        timers = getattr(client, "timers", None)
+        settings = [
+            (self.t("tech.port"), str(getattr(line, "url", None) or "-")),
+            (self.t("tech.baud"), str(getattr(client, "baud", None) or "-")),
+        ]
+        if timers is not None:
+            settings += [
+                ("T_CHAR", _ms(timers.t_char)),
+                ("T_ACK", _ms(timers.t_ack)),
+                ("T_RESP", _ms(timers.t_resp)),
+            ]
         yield Prose(self.t("tech.link"), classes="tech-heading")
-        yield FieldGrid(
-            *field_widgets(
-                [
-                    (self.t("tech.port"), str(getattr(line, "url", "-"))),
-                    (self.t("tech.baud"), str(client.baud or "-")),
-                    ("T_CHAR", _ms(timers.t_char)),
-                    ("T_ACK", _ms(timers.t_ack)),
-                    ("T_RESP", _ms(timers.t_resp)),
-                ]
-            ),
-            id="tech-settings",
-        )
+        yield FieldGrid(*field_widgets(settings), id="tech-settings")
         yield Prose(self.t("tech.test"), classes="tech-heading")
         yield Prose(self.t("tech.test_hint"), id="tech-echo")
         yield Prose(self.t("tech.counters"), classes="tech-heading")

@@ -13,9 +13,9 @@ from textual.widgets import Static
 
 from protocol.enums import Result
 from screens.i18n import N_, date_time, day_time, t
-from screens.prose import Prose
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import AttemptChanged, SettleFailed, VoucherPrinted
+from screens.prose import Prose
 from terminal.journal import Attempt, AttemptState
 from terminal.printing import PrintError
 from terminal.voucher import format_money, reason_name, render_voucher, service_name

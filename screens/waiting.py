@@ -12,9 +12,9 @@ from textual import work
 from textual.app import ComposeResult
 
 from screens.i18n import N_
-from screens.prose import Prose
 from screens.keypad import Key, KeypadDialog
 from screens.messages import CancelProgress, HostAnswered, RequestSent
+from screens.prose import Prose
 from terminal.client import Aborted, Progress
 
 if TYPE_CHECKING:

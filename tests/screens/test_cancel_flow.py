@@ -16,6 +16,7 @@ from screens.result import ResultScreen
 from screens.waiting import WaitingScreen
 from terminal.client import HostError, HostRefusal, LinkFailure
 from terminal.journal import AttemptState
+from terminal.printing import FilePrinter
 from terminal.shell import MenuScreen
 from tests.screens.pilot_steps import (
     open_list,
@@ -24,7 +25,6 @@ from tests.screens.pilot_steps import (
     run,
     screen_text,
     skip_pin,
-    unlock,
     wait_for_screen,
     wait_for_text,
     wait_until,
@@ -77,7 +77,9 @@ def test_free_cancellation_succeeds_and_keeps_the_voucher(make_app, client, jour
     assert attempt.state is AttemptState.CANCELLED and attempt.cancel_ref == "C20261127000042"
 
 
-def test_the_fee_shown_is_the_fee_accepted(make_app, client, journal) -> None:
+def test_the_fee_shown_is_the_fee_accepted_and_the_voucher_is_printed(make_app, client, journal, tmp_path) -> None:
+    paper = tmp_path / "vouchers.txt"
+
     async def scenario(pilot) -> None:
         await open_list(pilot)
         details = await pick(pilot, WITH_FEE.appt_id)
@@ -93,9 +95,11 @@ def test_the_fee_shown_is_the_fee_accepted(make_app, client, journal) -> None:
         await press(pilot, "enter")
         result = await wait_for_screen(pilot, ResultScreen)
         assert "¥50.00" in screen_text(result)
+        await wait_for_text(pilot, "凭证已打印")
 
-    run(make_app(), scenario)
+    run(make_app(printer=FilePrinter(paper, width=32)), scenario)
     assert client.cancel_calls == [(WITH_FEE.appt_id, Reason.OTHER, 5000)]
+    assert journal.history()[0].cancel_ref in paper.read_text(encoding="utf-8")
     assert journal.history()[0].fee_charged == 5000
 
 

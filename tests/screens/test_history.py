@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from screens.voucher_view import VoucherScreen
 from screens.history import HistoryScreen
+from screens.voucher_view import VoucherScreen
 from terminal.journal import AttemptState
 from terminal.printing import FilePrinter
 from tests.screens.pilot_steps import press, run, screen_text, skip_pin, wait_for_screen, wait_for_text, wait_until

@@ -4,7 +4,6 @@ says so."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from textual.screen import Screen
 from textual.widgets import Static
