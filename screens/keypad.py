@@ -224,9 +224,11 @@ class KeypadFrame:
     def set_title(self, text: str) -> None:
         self.query_one(TitleBar).update(text)  # type: ignore[attr-defined]
 
-    def scroll_body(self, lines: int) -> None:
+    def scroll_body(self, direction: int) -> None:
+        """A page up (-1) or down (+1), keeping one line of the last page in view."""
         body = self.query_one(ScreenBody)  # type: ignore[attr-defined]
-        body.scroll_relative(y=lines, animate=False)
+        page = max(1, body.scrollable_content_region.height - 1)
+        body.scroll_relative(y=direction * page, animate=False)
 
     # -- the frame
 
@@ -299,8 +301,8 @@ class KeypadDialog(KeypadFrame, ModalScreen[ResultT], Generic[ResultT]):
 
 # The hints every screen uses, marked so the translation test sees them.
 BACK = Key("escape", "back", N_("key.back"))
-SCROLL_UP = Key("up", "scroll_up", N_("key.up"))
-SCROLL_DOWN = Key("down", "scroll_down", N_("key.down"))
+SCROLL_UP = Key("up", "scroll_up", N_("key.up"), also=("pageup",))
+SCROLL_DOWN = Key("down", "scroll_down", N_("key.down"), also=("pagedown",))
 
 
 def return_to(screen: Screen) -> None:

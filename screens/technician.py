@@ -39,6 +39,19 @@ COUNTER_KEYS = {
 }
 
 
+HEX_SHOWN = 32  # hex digits of a frame's raw bytes shown after its decoded form
+
+
+def screen_trace_line(line: str) -> str:
+    """A trace line with its raw hex cut short: the decoded frame is what a technician reads
+    here (the whole hex is in `pos-sim trace` captures), and a 1 KiB frame's hex would fill
+    pages of a 40-column screen."""
+    text, bar, raw = line.rpartition(" | ")
+    if not bar or " " in raw:
+        return line
+    return f"{text} | {raw[:HEX_SHOWN]}…" if len(raw) > HEX_SHOWN else line
+
+
 def _ms(seconds: float) -> str:
     return f"{round(seconds * 1000)} ms"
 
@@ -132,7 +145,7 @@ class TechnicianScreen(KeypadScreen):
                 if name in {f.name for f in fields(message.counters)}
             )
         )
-        trace = "\n".join(message.trace) if message.trace else self.t("tech.no_trace")
+        trace = "\n".join(map(screen_trace_line, message.trace)) if message.trace else self.t("tech.no_trace")
         self.query_one("#tech-trace", Prose).update(trace)
 
     # -- keys

@@ -180,11 +180,14 @@ class ScriptedClient:
         self._counters = LinkCounters(
             frames_in=12, frames_out=12, acks_in=12, acks_out=12, naks_in=1, resends=1, noise_bytes=3
         )
+        # As protocol.trace.format_record writes them: decoded frame, then " | " and the hex.
         self._trace = [
-            "09:29:58.120 tx frame LIST_REQ seq=5 len=43",
-            "09:29:58.131 rx ack",
-            "09:29:58.402 rx frame LIST_RESP seq=5 len=612",
-            "09:29:58.403 tx ack",
+            "09:29:58.120 -> FRAME LIST_REQ seq=5 tid=TEST0001: MERCHANT_ID = 898440358120001, "
+            "PAGE = 0 | 020028011000055445535430303031010f383938343430333538313230303031070100",
+            "09:29:58.131 <- ACK",
+            "09:29:58.402 <- FRAME LIST_RESP seq=5 tid=TEST0001: RESULT = 0 (OK), TOTAL = 0, "
+            "PAGE = 0 | 020024019000055445535430303031050100080200000701006b2c",
+            "09:29:58.403 -> ACK",
         ]
 
     # -- what the technician sees

@@ -370,3 +370,17 @@ def test_a_key_is_answered_while_the_host_is_awaited(make_app, client) -> None:
 
     run(make_app(), scenario)
     assert len(client.cancel_calls) == 1
+
+
+def test_a_long_address_scrolls_into_view_at_40_by_16(make_app) -> None:
+    async def scenario(pilot) -> None:
+        await open_list(pilot)
+        details = await pick(pilot, FREE.appt_id)
+        body = details.query_one("ScreenBody")
+        assert body.max_scroll_y > 0  # it does not all fit: the arrows scroll it
+        await press(pilot, "down")
+        await wait_until(pilot, lambda: body.scroll_y > 0, "scrolled down")
+        await press(pilot, "up")
+        await wait_until(pilot, lambda: body.scroll_y == 0, "scrolled back")
+
+    run(make_app("en"), scenario, size=(40, 16))

@@ -15,7 +15,7 @@ def test_link_test_shows_the_round_trip_and_counters(make_app, client) -> None:
         await skip_pin(pilot)
         await press(pilot, "3")
         tech = await wait_for_screen(pilot, TechnicianScreen)
-        await wait_for_text(pilot, "09:29:58.402 rx frame LIST_RESP seq=5 len=612")
+        await wait_for_text(pilot, "09:29:58.402 <- FRAME LIST_RESP seq=5 tid=TEST0001: RESULT = 0 (OK)")
         text = screen_text(tech)
         assert "socket://127.0.0.1:7001" in text and "115200" in text and "10000 ms" in text
         assert "噪声字节" in text
@@ -30,3 +30,12 @@ def test_link_test_shows_the_round_trip_and_counters(make_app, client) -> None:
 
     run(make_app(), scenario)
     assert client.echo_calls == 2
+
+
+def test_trace_lines_keep_the_decoded_frame_and_a_short_hex() -> None:
+    from screens.technician import screen_trace_line
+
+    line = "12:00:00.000 <- FRAME ECHO_RESP seq=4 tid=T: RESULT = 0 (OK) | " + "ab" * 100
+    assert screen_trace_line(line) == "12:00:00.000 <- FRAME ECHO_RESP seq=4 tid=T: RESULT = 0 (OK) | " + "ab" * 16 + "…"
+    assert screen_trace_line("12:00:00.000 <- ACK") == "12:00:00.000 <- ACK"
+    assert screen_trace_line("12:00:00.000 <- NOISE | 0a0b") == "12:00:00.000 <- NOISE | 0a0b"
