@@ -80,7 +80,7 @@ class SimProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-        if self.process.stdout is not None:
+        if self.process.stdout is not None and not self.process.stdout.closed:
             self.stdout_lines += self.process.stdout.read().splitlines()
             self.process.stdout.close()
         return self.process.returncode
