@@ -13,6 +13,8 @@ import logging
 import time
 from pathlib import Path
 
+import pytest
+
 from protocol import (
     CancelRequest,
     EchoRequest,
@@ -137,3 +139,27 @@ def test_replayed_old_answers_are_dropped_and_change_nothing(tmp_path: Path, cap
     assert any(m.startswith("discarded a late frame: no request is awaiting an answer") for m in messages)
     with HostStore(store_path, create=False) as store:
         assert [c.result for c in store.cancellations()] == [Result.OK, Result.OK]
+
+
+@pytest.mark.xfail(strict=True, reason="the terminal does not check a CANCEL_RESP/STATUS_RESP's APPT_ID against its "
+                   "request's: a host answering a reused REQUEST_ID with its stored response (another appointment's) "
+                   "makes the journal record this appointment as cancelled, with the other one's voucher")
+def test_a_stored_answer_about_another_appointment_is_not_taken_as_this_cancellation(tmp_path: Path) -> None:
+    # A terminal whose journal was replaced (a new device with the same TID, a reset) numbers its
+    # REQUEST_IDs from 1 again; the host has a stored CANCEL_RESP for that REQUEST_ID and, as
+    # exactly-once requires, sends it again: it names the earlier appointment, not this one.
+    with simulated_host(tmp_path) as rig:
+        with Journal(tmp_path / "old-journal.sqlite") as old:
+            client = terminal_client(rig.terminal_port, old)
+            first = client.cancel(FREE, Reason.OTHER, 0)
+            client.close()
+        with Journal(tmp_path / "new-journal.sqlite") as new:
+            client = terminal_client(rig.terminal_port, new)
+            second = client.cancel(WITH_FEE, Reason.OTHER, 5000)
+            client.close()
+        with rig.host_store() as store:
+            still_booked = WITH_FEE in [a.appt_id for a in store.open_appointments(MERCHANT_ID)]
+    assert first.attempt.request_id == second.attempt.request_id and still_booked
+    assert second.state is not AttemptState.CANCELLED, (
+        f"{WITH_FEE} recorded as cancelled with voucher {second.attempt.cancel_ref}, which is {FREE}'s"
+    )
