@@ -111,6 +111,9 @@ class KeyBar(Grid):
         background: $panel;
     }
     .-wide KeyBar {
+        grid-size: 4;
+    }
+    .-widest KeyBar {
         grid-size: 6;
     }
     """
@@ -187,7 +190,12 @@ class KeypadFrame:
     body in `body()`, and lists the keys it answers in `keys()`."""
 
     TITLE: ClassVar[str] = ""
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (64, "-wide")]
+    # 40..63 columns: 3 keys a row; 64..79: 4; 80 and more: 6 (each key hint needs 12 cells).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (64, "-wide"),
+        (80, "-widest"),
+    ]
 
     context: PluginContext
 
