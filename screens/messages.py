@@ -8,10 +8,10 @@ from typing import Any
 
 from textual.message import Message
 
-from terminal.client import Progress, EchoResult
+from protocol import LinkCounters
+from terminal.client import EchoResult, Progress
 from terminal.journal import Attempt
 from terminal.supervisor_pin import PinCheck
-from protocol import LinkCounters
 
 
 @dataclass
