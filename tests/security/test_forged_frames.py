@@ -119,8 +119,12 @@ def test_forged_answers_are_dropped_logged_and_leave_the_outcome_unknown(tmp_pat
             [attempt] = journal.history()
     assert outcome.state is AttemptState.UNKNOWN and attempt.cancel_ref is None and attempt.result is None
     assert [type(e.event.request).__name__ for e in host.exchanges] == ["CancelRequest"] + ["StatusRequest"] * 3
-    dropped = [r.getMessage() for r in caplog.records if "dropped a frame from the host" in r.getMessage()]
-    assert len(dropped) == 4 * 4 and all("MAC does not verify" in line for line in dropped)
+    # Each of the 16 forgeries is logged: dropped while its request was outstanding (MAC), or
+    # discarded as late if a busy machine delivered it after T_RESP.
+    logged = [r.getMessage() for r in caplog.records]
+    dropped = [m for m in logged if m == "dropped a frame from the host: MAC does not verify"]
+    late = [m for m in logged if m.startswith("discarded a late frame")]
+    assert len(dropped) + len(late) == 4 * 4 and len(dropped) >= 4
     with HostStore(tmp_path / "host.sqlite", create=False) as store:
         assert store.cancellations() == []
 
