@@ -649,8 +649,15 @@ class HostBench:
             # "-": no ACK; T_ACK runs out and the link resends, then gives up
 
     def _check_answer(self, out: bytes, event: RequestReceived | RequestRefused, response: Message) -> None:
-        frame = out.lstrip(bytes((ACK, NAK)))
-        if frame_problem(frame) is not None:
+        # `out` is what the link owed (ACK/NAK, and a resend asked for by a NAK that a later good
+        # frame overtook as the implicit ACK), then the answer: only good frames and control bytes.
+        reader = FrameReader(TIMERS.t_char)
+        reader.receive_data(out, 0.0)
+        events = list(iter(reader.next_event, None))
+        if reader.buffered or not all(isinstance(e, (GoodFrame, ControlByte)) for e in events):
+            raise Violation("the host's answer is not a good frame")
+        frame = events[-1].raw if isinstance(events[-1], GoodFrame) else b""
+        if not frame or not out.endswith(frame):
             raise Violation("the host's answer is not a good frame")
         envelope = parse_envelope(frame[3:-3])
         key = self.key_for(event.tid)
