@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import queue
 import random
@@ -70,6 +71,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))  # soak_terminal, for the fork server's preload
+
+from multiprocessing.connection import Connection  # noqa: E402
 
 from simulator.data import load_data  # noqa: E402
 from simulator.store import HostStore  # noqa: E402
@@ -87,7 +91,7 @@ MAX_RETRIES = 3  # new cancellations after BUSY / never received / nothing recor
 SETTLE_CALLS = 12  # settle() calls on the session's own cable before it is changed for a clean one
 CLEAN_SETTLE_CALLS = 8
 HUNG_AFTER = 60.0  # a call that has not returned by then never will (cancel_bound is ~12 s)
-CHUNK = 12  # sessions a lane takes from the queue at a time
+CHUNK = 4  # sessions a lane takes from the queue at a time
 
 
 # -- the plan of one session: a function of its seed ---------------------------------------------
@@ -114,6 +118,7 @@ class Plan:
     fee_accepted: int
     accept_new_fee: bool
     retry_style: str  # cancel | settle
+    unknown_retries: int  # further calls in the main phase while the outcome stays unknown
     drop: float
     flip: float
     dup: float
@@ -137,7 +142,8 @@ class Plan:
         )
         return (
             f"seed {self.seed}: {self.appt_id} {self.kind} (late fee {self.late_fee}), accepts {self.fee_accepted}"
-            f"{', then the quoted fee' if self.accept_new_fee else ''}, retries by {self.retry_style}; "
+            f"{', then the quoted fee' if self.accept_new_fee else ''}, "
+            f"{self.unknown_retries} retries by {self.retry_style} while unknown; "
             f"cable drop {self.drop:.4f} flip {self.flip:.4f} dup {self.dup:.4f} noise {self.noise:.4f}"
             f"{f', {len(self.unplug)} unplug windows' if self.unplug else ''}; {host}"
             + (f"; {'; '.join(faults)}" if faults else "")
@@ -176,8 +182,8 @@ def make_plan(seed: int, t_resp_ms: int) -> Plan:
             unplug.append((at, length))
             at += length + r.randrange(200, 2500)
     mode = r.random()
-    host_delay_ms = r.randrange(int(t_resp_ms * 0.8), t_resp_ms * 3) if mode < 0.05 else 0
-    host_busy = round(r.uniform(0.2, 0.6), 2) if 0.05 <= mode < 0.075 else 0.0
+    host_delay_ms = r.randrange(int(t_resp_ms * 0.8), t_resp_ms * 3) if mode < 0.03 else 0
+    host_busy = round(r.uniform(0.2, 0.6), 2) if 0.03 <= mode < 0.05 else 0.0
     faults: list[CallFault | None] = []
     for _ in range(MAX_CALLS):
         x = r.random()
@@ -188,10 +194,10 @@ def make_plan(seed: int, t_resp_ms: int) -> Plan:
             "sent": r.uniform(0, t_resp_ms / 1000),
             "confirming": r.uniform(0, 0.5),
         }[stage]
-        if x < 0.06:
+        if x < 0.05:
             again = r.random() < 0.15
             faults.append(CallFault("terminal-kill", stage, offset, again=again, again_after=r.uniform(0, 0.3)))
-        elif x < 0.10:
+        elif x < 0.085:
             faults.append(CallFault(r.choice(("host-kill", "host-term")), stage, offset, downtime=r.uniform(0, 0.5)))
         else:
             faults.append(None)
@@ -205,6 +211,7 @@ def make_plan(seed: int, t_resp_ms: int) -> Plan:
         fee_accepted=fee_accepted,
         accept_new_fee=r.random() < 0.7,
         retry_style=r.choice(("cancel", "settle")),
+        unknown_retries=r.choice((0, 1, 1, 2)),
         drop=drop,
         flip=flip,
         dup=dup,
@@ -249,6 +256,152 @@ def appointment_toml(plan: Plan, merchant_id: str) -> str | None:
         f"service = {plan.service}\nstatus = {status}\n"
         f'address = "成都市武侯区天府大道{plan.seed % 1000}号"\nlate_fee = {plan.late_fee}\n'
         f'free_until = "{free:{fmt}}"\ncancel_until = "{until:{fmt}}"\n'
+    )
+
+
+# -- starting processes ------------------------------------------------------------------------------
+#
+# Each cable, host and terminal is its own process running the project's own entry point
+# (simulator.cli.main is what the `pos-sim` script runs; soak_terminal.main the worker). Starting
+# ~10,000 of them the ordinary way costs a Python start-up and the imports each (~0.1 to 0.3 s of
+# CPU), more than the sessions themselves; so by default they are forked from a multiprocessing
+# fork server that has those modules imported already. --exec starts them the ordinary way.
+
+_PRELOAD = [
+    "__main__", "serial", "construct", "protocol", "simulator.cli", "simulator.cable", "simulator.serve",
+    "simulator.host", "simulator.store", "simulator.data", "terminal.client", "terminal.journal",
+    "terminal.transport", "soak_terminal",
+]
+_CONTEXT: multiprocessing.context.BaseContext | None = None
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = multiprocessing.get_context("forkserver")
+        _CONTEXT.set_forkserver_preload(_PRELOAD)
+    return _CONTEXT
+
+
+def _child_main(program: str, argv: list[str], env: dict[str, str], fds: list[Connection | None]) -> None:
+    """In the forked child: put the given pipes on fds 0, 1, 2 and become the program."""
+    for target, conn in enumerate(fds):
+        if conn is None:
+            fd = os.open(os.devnull, os.O_RDWR)
+        else:
+            fd = conn.fileno()
+        os.dup2(fd, target)
+    for conn in fds:
+        if conn is not None:
+            conn.close()
+    sys.stdin = open(0, "r", closefd=False)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    os.environ.update(env)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    code = 1
+    try:
+        if program == "pos-sim":
+            from simulator.cli import main as program_main
+        else:
+            from soak_terminal import main as program_main  # type: ignore[no-redef]
+        code = program_main(argv)
+    except SystemExit as leaving:
+        code = leaving.code if isinstance(leaving.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code or 0)
+
+
+class Child:
+    """A forked program with the bits of subprocess.Popen's interface the soak uses."""
+
+    def __init__(self, program: str, argv: list[str], *, stdin: bool, stdout: bool, stderr: bool | int,
+                 env: dict[str, str] | None) -> None:
+        mine: list = []
+        theirs: list[Connection | None] = []
+        for number, wanted in enumerate((stdin, stdout, stderr)):
+            if isinstance(wanted, bool) and wanted:
+                r, w = os.pipe()
+                if number == 0:
+                    mine.append(os.fdopen(w, "w", buffering=1))
+                    theirs.append(Connection(r, writable=False))
+                else:
+                    mine.append(os.fdopen(r, "r"))
+                    theirs.append(Connection(w, readable=False))
+            elif not isinstance(wanted, bool):
+                mine.append(None)
+                theirs.append(Connection(os.dup(wanted), readable=False))
+            else:
+                mine.append(None)
+                theirs.append(None)
+        self.stdin, self.stdout, self.stderr = mine
+        self._process = _context().Process(target=_child_main, args=(program, argv, env or {}, theirs), daemon=False)
+        self._process.start()  # the Connections are closed here, once sent to the child
+        self.pid = self._process.pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._process.exitcode
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._process.join(timeout)
+        if self.poll() is None:
+            raise subprocess.TimeoutExpired("child", timeout or 0)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        out, err = [], []
+        streams = {s: buf for s, buf in ((self.stdout, out), (self.stderr, err)) if s is not None}
+        while streams:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise subprocess.TimeoutExpired("child", timeout or 0)
+            ready, _, _ = select.select(list(streams), [], [], left)
+            for stream in ready:
+                chunk = os.read(stream.fileno(), 65536)
+                if chunk:
+                    streams[stream].append(chunk.decode(errors="replace"))
+                else:
+                    stream.close()
+                    del streams[stream]
+        self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return "".join(out), "".join(err)
+
+
+def launch(args: argparse.Namespace, program: str, argv: list[str], *, stdin: bool = False, stdout: bool = False,
+           stderr: bool | int = False, env: dict[str, str] | None = None) -> Child | subprocess.Popen:
+    if not args.exec:
+        return Child(program, argv, stdin=stdin, stdout=stdout, stderr=stderr, env=env)
+    command = [POS_SIM, *argv] if program == "pos-sim" else [PYTHON, WORKER, *argv]
+
+    def stream(wanted: bool | int, pipe: int) -> int:
+        return wanted if not isinstance(wanted, bool) else (pipe if wanted else subprocess.DEVNULL)
+
+    return subprocess.Popen(
+        command, stdin=stream(stdin, subprocess.PIPE), stdout=stream(stdout, subprocess.PIPE),
+        stderr=stream(stderr, subprocess.PIPE), text=True, bufsize=1, env=dict(os.environ, **(env or {})),
     )
 
 
@@ -309,7 +462,7 @@ _COUNTERS = re.compile(
 
 @dataclass
 class Cable:
-    proc: subprocess.Popen
+    proc: Child | subprocess.Popen
     path_a: str
     path_b: str
     started: float  # time.monotonic() when its paths were printed (its unplug windows count from then)
@@ -324,11 +477,11 @@ class Slot:
     cable: Cable | None = None
     plan: Plan | None = None  # the session this slot's cable was made for, until it runs
     used: bool = True
-    starting: tuple[subprocess.Popen, Plan | None] | None = None  # its next cable, not linked yet
+    starting: tuple[Child | subprocess.Popen, Plan | None] | None = None  # its next cable, not linked yet
 
 
 class WorkerProc:
-    def __init__(self, proc: subprocess.Popen) -> None:
+    def __init__(self, proc: Child | subprocess.Popen) -> None:
         self.proc = proc
         self.events: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -387,7 +540,7 @@ class Lane:
         self.log = open(self.dir / "processes.log", "ab")
         self.slots = [Slot(f"s{i}", str(self.dir / f"s{i}.a"), str(self.dir / f"s{i}.b")) for i in range(slots)]
         self.stopping: list[Cable] = []  # replaced cables told to stop, to be reaped
-        self.host: subprocess.Popen | None = None
+        self.host: Child | subprocess.Popen | None = None
         self.host_mode: tuple[int, float] = (0, 0.0)
         self.worker: WorkerProc | None = None
         self.worker_port = ""
@@ -453,7 +606,7 @@ class Lane:
     def begin_cable(self, slot: Slot, plan: Plan | None) -> None:
         """Start the slot's next cable (for `plan`'s session, or clean); it links itself in the
         background, and finish_cables() then stops the one it replaces."""
-        argv = [POS_SIM, "cable", "--baud", str(BAUD), "--link-a", slot.link_a, "--link-b", slot.link_b]
+        argv = ["cable", "--baud", str(BAUD), "--link-a", slot.link_a, "--link-b", slot.link_b]
         if plan is not None:
             argv += ["--seed", str(plan.seed)]
             for name in ("drop", "flip", "dup", "noise"):
@@ -461,8 +614,7 @@ class Lane:
                     argv += [f"--{name}", str(getattr(plan, name))]
             for start, length in plan.unplug:
                 argv += ["--unplug", f"{start}:{length}"]
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-        slot.starting = (proc, plan)
+        slot.starting = (launch(self.args, "pos-sim", argv, stdout=True, stderr=True), plan)
 
     def finish_cables(self, block: bool = False) -> None:
         """Cables begun whose links are made (they print their paths after linking) take over their
@@ -549,7 +701,7 @@ class Lane:
         if mode is not None:
             self.host_mode = mode
         delay, busy = self.host_mode
-        argv = [POS_SIM, "host"]
+        argv = ["host"]
         for slot in self.slots:
             argv += ["--port", slot.link_b]
         argv += ["--db", str(self.db_path), "--data", str(self.terminals_file), "--now", NOW.strftime("%Y-%m-%dT%H:%M:%S")]
@@ -559,7 +711,7 @@ class Lane:
             argv += ["--busy", str(busy), "--seed", str(self.soak.rng_for_host())]
         self.log.write(f"--- {datetime.now().isoformat()} start {' '.join(argv[1:])}\n".encode())
         self.log.flush()
-        self.host = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.log, stdin=subprocess.DEVNULL)
+        self.host = launch(self.args, "pos-sim", argv, stderr=self.log.fileno())
 
     def stop_host(self, how: signal.Signals) -> None:
         assert self.host is not None
@@ -585,16 +737,16 @@ class Lane:
     # -- terminal worker
 
     def start_worker(self, port: str) -> WorkerProc:
-        env = dict(os.environ, SOAK_TERMINAL_KEY=self.soak.keys[self.tid])
+        env = {"SOAK_TERMINAL_KEY": self.soak.keys[self.tid]}
         argv = [
-            PYTHON, WORKER, "--journal", str(self.journal_path), "--tap", str(self.tap_path), "--port", port,
+            "--journal", str(self.journal_path), "--tap", str(self.tap_path), "--port", port,
             "--tid", self.tid, "--merchant", self.merchant, "--baud", str(BAUD),
             "--t-ack-ms", str(self.args.t_ack_ms), "--t-resp-ms", str(self.args.t_resp_ms),
             "--t-char-ms", str(self.args.t_char_ms), "--settle-backoff-ms", self.args.settle_backoff_ms,
         ]
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1, env=env
-        )
+        if self.args.sabotage:
+            argv += ["--sabotage", self.args.sabotage]
+        proc = launch(self.args, "terminal", argv, stdin=True, stdout=True, stderr=self.log.fileno(), env=env)
         self.worker = WorkerProc(proc)
         self.worker_port = port
         return self.worker
@@ -851,7 +1003,7 @@ class Lane:
         fee_raised = False
         retries = 0
         action: dict | None = {"op": "cancel", "appt": plan.appt_id, "reason": plan.reason, "fee": fee}
-        calls = 0
+        calls = unknown_calls = 0
         while action is not None and calls < MAX_CALLS:
             done = self.call(action, plan.call_faults[calls], plan, port)
             calls += 1
@@ -863,7 +1015,10 @@ class Lane:
                     retries += 1
                     action = {"op": "cancel", "appt": plan.appt_id, "reason": plan.reason, "fee": fee}
             elif latest["state"] in ("pending", "unknown"):
-                if plan.retry_style == "cancel":
+                unknown_calls += 1
+                if unknown_calls > plan.unknown_retries:
+                    action = None  # the merchant leaves it pending; the settle phase takes over
+                elif plan.retry_style == "cancel":
                     action = {"op": "cancel", "appt": plan.appt_id, "reason": plan.reason, "fee": fee}
                 else:
                     action = {"op": "settle", "rid": latest["rid"]}
@@ -997,13 +1152,14 @@ class Lane:
         for h in host:
             result = h["result"]
             expect = {"free": (0, 4), "fee": (0, 4), "too-late": (3,), "in-progress": (3,), "missing": (1,)}[plan.kind]
-            if result not in expect and result != 2:
+            if result == 2:
+                bad("1 second REQUEST_ID reached a cancelled appointment", seed,
+                    f"{h['rid']}: ALREADY_CANCELLED (cancelled earlier by {[o['rid'] for o in oks]})")
+            elif result not in expect:
                 bad("host decision contradicts the appointment", seed, f"{h['rid']}: result {result} for a {plan.kind} appointment")
             if result == 0 and h["fee_charged"] != (0 if plan.kind == "free" else plan.late_fee):
                 bad("host decision contradicts the appointment", seed,
                     f"{h['rid']}: charged {h['fee_charged']} for a {plan.kind} appointment (late fee {plan.late_fee})")
-            if result == 2:
-                bad("host decision contradicts the appointment", seed, f"{h['rid']}: ALREADY_CANCELLED")
         # What the session came to, and the faults that actually hit it.
         final = attempts[-1] if attempts else None
         outcome = "nothing recorded" if final is None else (
@@ -1162,7 +1318,8 @@ class Soak:
         elapsed = self.elapsed
         out = []
         out.append(
-            f"soak: seed {self.args.seed}, {self.args.lanes} lanes x {self.args.slots} cable slots, "
+            f"soak: {'replay of session seed ' + str(self.args.replay) if self.args.replay is not None else 'seed ' + str(self.args.seed)}, "
+            f"{self.args.lanes} lanes x {self.args.slots} cable slots, "
             f"T_ACK {self.args.t_ack_ms} ms, T_RESP {self.args.t_resp_ms} ms, T_CHAR {self.args.t_char_ms} ms, "
             f"settle backoff {self.args.settle_backoff_ms} ms, {BAUD} baud"
         )
@@ -1220,7 +1377,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Exactly-once soak of the terminal client against the host simulator.")
     parser.add_argument("--sessions", type=int, default=100, help="how many sessions (default 100)")
     parser.add_argument("--seed", type=int, default=1, help="master seed; session seeds derive from it")
-    parser.add_argument("--lanes", type=int, default=4, help="terminals run side by side (default 4)")
+    parser.add_argument("--lanes", type=int, default=8, help="terminals run side by side (default 8)")
     parser.add_argument("--slots", type=int, default=4, help="cable slots per lane (default 4)")
     parser.add_argument("--report-every", type=int, default=1000, metavar="M", help="a progress line every M sessions")
     parser.add_argument("--replay", type=int, metavar="SEED", help="run only the session with this seed, verbosely")
@@ -1231,7 +1388,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--margin-ms", type=int, default=250, help="scheduling margin on call bounds (default 250)")
     parser.add_argument("--workdir", help="where the lanes keep their files (default: a new folder in /dev/shm)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--exec", action="store_true",
+        help="start every process with its own Python (pos-sim, python bench/soak_terminal.py) instead of "
+        "forking it from a fork server that has the modules imported",
+    )
     parser.add_argument("--verbose", action="store_true", help="say what every session does")
+    parser.add_argument(
+        "--sabotage", choices=("give-up",),
+        help="run a deliberately broken client (give-up: takes unknown outcomes for not cancelled), "
+        "to see that the soak reports what it breaks",
+    )
     args = parser.parse_args(argv)
 
     if args.replay is not None:

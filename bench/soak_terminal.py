@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from protocol import CancelRequest, MessageType, Reason, StatusRequest, Timers  # noqa: E402
+from protocol import CancelRequest, MessageType, Reason, Result, StatusRequest, Timers  # noqa: E402
 from protocol.frame import parse_envelope  # noqa: E402
 from protocol.framer import FrameReader, GoodFrame  # noqa: E402
 from terminal.client import HostClient, LinkFailure  # noqa: E402
@@ -148,6 +148,20 @@ class Worker:
             settle_backoff=tuple(float(x) / 1000 for x in args.settle_backoff_ms.split(",")),
         )
 
+        if args.sabotage == "give-up":
+            self.sabotage_give_up()
+
+    def sabotage_give_up(self) -> None:
+        """For checking the checker (tests/soak): a client that takes every unknown outcome for
+        "not cancelled" instead of settling it. The soak must report what that breaks."""
+        client = self.client
+
+        def give_up(attempt: Attempt, _progress) -> object:
+            client.journal.mark_refused(attempt.request_id, Result.UNKNOWN_REQUEST, datetime.now(), message="gave up")
+            return client._outcome(attempt)
+
+        client._settle = give_up  # type: ignore[method-assign]
+
     def emit(self, event: dict) -> None:
         sys.stdout.write(json.dumps(event) + "\n")
         sys.stdout.flush()
@@ -209,7 +223,7 @@ class Worker:
         self.journal.close()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--journal", required=True)
     parser.add_argument("--tap", required=True)
@@ -221,9 +235,10 @@ def main() -> int:
     parser.add_argument("--t-ack-ms", type=int, default=60)
     parser.add_argument("--t-resp-ms", type=int, default=700)
     parser.add_argument("--settle-backoff-ms", default="50,100,200")
+    parser.add_argument("--sabotage", choices=("give-up",), help=argparse.SUPPRESS)
     # The client logs every frame it drops; the soak counts outcomes, not log lines.
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
-    worker = Worker(parser.parse_args())
+    worker = Worker(parser.parse_args(argv))
     worker.start()
     worker.serve()
     return 0
