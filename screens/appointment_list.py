@@ -59,7 +59,10 @@ def load_appointments(
         else:
             app.push_screen(AppointmentListScreen(context, result))
 
-    app.push_screen(WaitingScreen(context, job, what=N_("waiting.list"), can_abort=True), answered)
+    # Textual hands a dismissed screen's result to whatever pushed it. The caller may be a screen
+    # on its way out (the result after Enter, a problem screen's retry): were it to push, the
+    # answer would go to a closed screen and be lost. The app outlives every wait, so it pushes.
+    app.call_next(app.push_screen, WaitingScreen(context, job, what=N_("waiting.list"), can_abort=True), answered)
 
 
 class AppointmentListScreen(KeypadScreen):

@@ -77,6 +77,28 @@ def test_free_cancellation_succeeds_and_keeps_the_voucher(make_app, client, jour
     assert attempt.state is AttemptState.CANCELLED and attempt.cancel_ref == "C20261127000042"
 
 
+def test_the_list_refreshes_when_its_answer_comes_after_the_result_screen_is_gone(make_app, client) -> None:
+    """The waiting screen's answer must reach the list even when the screen that asked for it
+    (the result, closed by Enter) has finished closing before the host answered."""
+
+    async def scenario(pilot) -> None:
+        await to_confirmation(pilot, FREE.appt_id, through_pin=True)
+        await press(pilot, "enter")
+        result = await wait_for_screen(pilot, ResultScreen)
+        client.gate.clear()  # the list's answer comes late
+        await press(pilot, "enter")
+        await wait_for_screen(pilot, WaitingScreen)
+        await wait_until(pilot, lambda: not result.is_running, "the result screen closed")
+        client.gate.set()
+        listing = await wait_for_screen(pilot, AppointmentListScreen)
+        await wait_until(
+            pilot, lambda: FREE.appt_id not in [a.appt_id for a in listing.appointments], "the list refreshed"
+        )
+
+    run(make_app(), scenario)
+    assert client.list_calls == [0, 0]
+
+
 def test_the_fee_shown_is_the_fee_accepted_and_the_voucher_is_printed(make_app, client, journal, tmp_path) -> None:
     paper = tmp_path / "vouchers.txt"
 
