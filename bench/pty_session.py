@@ -89,28 +89,35 @@ class PtySession:
             else:
                 last = at
 
-    def wait_for(self, marker: str, timeout: float = 10.0) -> float:
-        """Read until `marker` is painted in output that arrives from now on; the monotonic time
-        of the read that completed it."""
+    def wait_for(self, *markers: str, timeout: float = 10.0) -> list[float]:
+        """Read until each marker is painted in output that arrives from now on; for each, the
+        monotonic time of the read that completed it (a later marker never before an earlier)."""
         seen = bytearray()
+        found: dict[str, float] = {}
         deadline = time.monotonic() + timeout
-        while True:
+        while len(found) < len(markers):
             left = deadline - time.monotonic()
             if left <= 0:
-                tail = painted_text(bytes(seen[-600:]))
-                raise TimeoutError(f"{marker!r} not painted within {timeout} s; last text: {tail!r}")
+                missing = [marker for marker in markers if marker not in found]
+                tail = painted_text(bytes(seen[-2000:]))
+                raise TimeoutError(f"{missing} not painted within {timeout} s; last text: {tail!r}")
             data, at = self._read(min(left, 0.5))
-            if data:
-                seen += data
-                if marker in painted_text(bytes(seen)):
-                    return at
+            if not data:
+                continue
+            seen += data
+            text = painted_text(bytes(seen))
+            for marker in markers:
+                if marker not in found and marker in text:
+                    found[marker] = at
+        times = [found[marker] for marker in markers]
+        return [max(times[: i + 1]) for i in range(len(times))]
 
-    def press(self, key: str, marker: str, timeout: float = 10.0) -> float:
-        """Seconds from writing `key` to `marker` painted. Output before the key is read first."""
+    def press(self, key: str, *markers: str, timeout: float = 10.0) -> list[float]:
+        """Seconds from writing `key` to each marker painted. Output before the key is read first."""
         self.drain(quiet=0.03)
         sent = time.monotonic()
         os.write(self.master, KEYS.get(key, key.encode()))
-        return self.wait_for(marker, timeout) - sent
+        return [at - sent for at in self.wait_for(*markers, timeout=timeout)]
 
     def press_until_quiet(self, key: str, quiet: float = 0.1, timeout: float = 5.0) -> float:
         """Seconds from writing `key` to the last output before `quiet` seconds of silence."""

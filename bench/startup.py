@@ -40,7 +40,7 @@ def one_start(argv: list[str], home: Path, settle: float, env: dict[str, str]) -
     """Seconds from spawn to the marker painted, the peak RSS (KiB) then, and `settle` s later."""
     home.mkdir(parents=True, exist_ok=True)
     with PtySession(argv, clean_env(home, **env)) as session:
-        painted = session.wait_for(MARKER, timeout=30)
+        (painted,) = session.wait_for(MARKER, timeout=30)
         seconds = painted - session.started
         at_paint = session.status("VmHWM")
         time.sleep(settle)  # what start-up leaves running (the demo host, the settler) has run too

@@ -1,0 +1,152 @@
+"""Memory over time: the RSS of a terminal process after a warm-up and after 1,000 cancellations
+through HostClient in that process (across `pos-sim cable --baud` to a `pos-sim host` process), and
+of `pos-terminal` in demo mode, driven by keys in a pty, after a warm-up and after 200 screen round
+trips (menu -> merchant -> list (LIST) -> details -> back -> back; every tenth through History
+too). Each figure is printed next to its own warm-up figure from the same run. Target: growth <= 5 %.
+
+    uv run python bench/memory.py [--cancels 1000] [--round-trips 200] [--baud 115200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from pty_session import BIN, PtySession, clean_env, load_average
+
+from e2e import KEY_HEX, MERCHANT, TID, data_file
+
+WARM_CANCELS = 50
+WARM_ROUND_TRIPS = 20
+
+
+def rss_kib(pid: str | int = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise KeyError("VmRSS")
+
+
+def client_growth(cancels: int, baud: int, workdir: Path) -> list[tuple[str, int]]:
+    """RSS of this process (the terminal's client and journal) at each stage."""
+    from protocol import Timers
+    from terminal.client import HostClient
+    from terminal.journal import AttemptState, Journal
+    from terminal.transport import SerialLine
+
+    stages = [("before the client", rss_kib())]
+    cable = subprocess.Popen(
+        [str(BIN / "pos-sim"), "cable", "--baud", str(baud)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    host = None
+    try:
+        terminal_end, host_end = cable.stdout.readline().split()
+        host = subprocess.Popen(
+            [str(BIN / "pos-sim"), "host", "--port", host_end, "--baud", str(baud),
+             "--data", str(data_file(workdir, WARM_CANCELS + cancels, datetime.now())), "--db", str(workdir / "host.db")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        journal = Journal.open(workdir / "journal.sqlite")
+        client = HostClient(
+            tid=TID, merchant_id=MERCHANT, operator_id="00", key=bytes.fromhex(KEY_HEX),
+            line=SerialLine(terminal_end, baud), journal=journal, timers=Timers(), baud=baud,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.echo()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        for number in range(WARM_CANCELS + cancels):
+            if number == WARM_CANCELS:
+                stages.append((f"after {WARM_CANCELS} cancellations (warm-up)", rss_kib()))
+            outcome = client.cancel(f"E{number:07d}", 1, 0)
+            assert outcome.state is AttemptState.CANCELLED, outcome
+            if number == WARM_CANCELS + cancels // 2:
+                stages.append((f"after {cancels // 2} more", rss_kib()))
+        stages.append((f"after {cancels} more", rss_kib()))
+        client.close()
+        journal.close()
+    finally:
+        for process in (host, cable):
+            if process is not None:
+                process.terminate()
+                process.wait(10)
+    return stages
+
+
+# One round trip from the plugin's menu and back; (key, marker of the screen it leads to).
+ROUND_TRIP = [
+    ("1", "号码正确"),
+    ("enter", "按数字键选择"),  # the list (after its LIST exchange)
+    ("4", "取消费用"),
+    ("escape", "共 5 个"),
+    ("escape", "技术员：线路"),
+]
+HISTORY_TRIP = [("2", "还没有取消记录"), ("escape", "技术员：线路")]
+
+
+def app_growth(round_trips: int, workdir: Path) -> list[tuple[str, int]]:
+    # ESCDELAY only shortens Textual's wait after Esc, which this bench does not time.
+    env = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir / "pycache"), "ESCDELAY": "10"}
+    stages = []
+    with PtySession([str(BIN / "pos-terminal")], clean_env(workdir / "home", **env)) as session:
+        session.wait_for("按数字键选择功能", timeout=30)
+        stages.append(("menu painted", session.status("VmRSS")))
+        session.press("1", "主管密码")
+        for digit in "123456":
+            session.press(digit, "•")
+        session.press("enter", "技术员：线路")
+        for number in range(WARM_ROUND_TRIPS + round_trips):
+            if number == WARM_ROUND_TRIPS:
+                session.drain(0.2)
+                stages.append((f"after {WARM_ROUND_TRIPS} round trips (warm-up)", session.status("VmRSS")))
+            for key, marker in ROUND_TRIP + (HISTORY_TRIP if number % 10 == 9 else []):
+                session.press(key, marker)
+            if number == WARM_ROUND_TRIPS + round_trips // 2:
+                session.drain(0.2)
+                stages.append((f"after {round_trips // 2} more", session.status("VmRSS")))
+        session.drain(0.2)
+        stages.append((f"after {round_trips} more", session.status("VmRSS")))
+        stages.append(("peak (VmHWM)", session.status("VmHWM")))
+        session.quit()
+    return stages
+
+
+def show(title: str, stages: list[tuple[str, int]], warm_index: int, last_index: int) -> None:
+    print(f"\n{title}")
+    for name, kib in stages:
+        print(f"  {name:44} {kib / 1024:8.1f} MiB")
+    warm, last = stages[warm_index][1], stages[last_index][1]
+    growth = (last - warm) / warm * 100
+    print(f"  growth after the warm-up: {growth:+.1f} % (target <= 5 %: {'meets' if growth <= 5 else 'MISSES'})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cancels", type=int, default=1000)
+    parser.add_argument("--round-trips", type=int, default=200)
+    parser.add_argument("--baud", type=int, default=115200)
+    args = parser.parse_args()
+    print(f"load average at start: {load_average()}")
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as directory:
+        workdir = Path(directory)
+        (workdir / "client").mkdir()
+        client = client_growth(args.cancels, args.baud, workdir / "client")
+        show(f"terminal client process (HostClient + journal), {args.cancels} cancellations at {args.baud} baud",
+             client, 1, -1)
+        app = app_growth(args.round_trips, workdir)
+        show(f"pos-terminal (demo) in an 80x24 pty, {args.round_trips} screen round trips", app, 1, -2)
+    print(f"\nRSS is VmRSS from /proc; nothing is collected by force. load average at end: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
