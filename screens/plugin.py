@@ -1,12 +1,24 @@
-"""The plugin as the shell finds it (entry point `pos_terminal.plugins: cancel_appointment`)."""
+"""The plugin as the shell finds it (entry point `pos_terminal.plugins: cancel_appointment`).
+The shell's menu needs only its entry: the screens load when the shell prepares the plugin, after
+the menu is painted, or at the latest when the plugin is opened."""
 
 from __future__ import annotations
 
-from screens.home import HomeScreen
+from typing import TYPE_CHECKING
+
 from terminal.plugin_api import MenuEntry, Plugin, PluginContext
+
+if TYPE_CHECKING:
+    from screens.home import HomeScreen
+
+
+def prepare() -> None:
+    import screens.home  # noqa: F401 - and with it every screen of the flow
 
 
 def first_screen(context: PluginContext) -> HomeScreen:
+    from screens.home import HomeScreen
+
     return HomeScreen(context)
 
 
@@ -14,4 +26,5 @@ cancel_appointment_plugin = Plugin(
     name="cancel_appointment",
     entry=MenuEntry("1", {"zh_CN": "取消预约", "en": "Cancel appointment"}),
     first_screen=first_screen,
+    prepare=prepare,
 )

@@ -7,25 +7,18 @@ Exit codes: 0 done · 1 host refused, or no such voucher/request · 2 usage or c
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from typing import Any, NoReturn
+import threading
+from typing import TYPE_CHECKING, NoReturn
 
-from protocol import Reason, Result
-from terminal.client import (
-    AppointmentPage,
-    CancelOutcome,
-    HostClient,
-    HostError,
-    HostRefusal,
-    LinkFailure,
-)
-from terminal.config import ConfigError
-from terminal.journal import Attempt, AttemptState, JournalError
-from terminal.printing import PrintError
-from terminal.runtime import TerminalRuntime, open_terminal, read_config
-from terminal.voucher import format_money, render_voucher
+from terminal.config import ConfigError, TerminalConfig
+from terminal.runtime import config_as_run, read_config
+
+if TYPE_CHECKING:
+    from protocol import Reason
+    from terminal.plugin_api import PluginContext
+    from terminal.runtime import TerminalRuntime
 
 EXIT_DONE = 0
 EXIT_REFUSED = 1
@@ -33,7 +26,10 @@ EXIT_USAGE = 2
 EXIT_LINK = 3
 EXIT_UNKNOWN = 4
 
-REASONS = ", ".join(f"{int(r)} {r.name.lower().replace('_', ' ')}" for r in Reason)
+# protocol.enums.Reason as `cancel --help` lists it. Written out so that reading the command line
+# does not load the protocol package, which the app loads only once its menu is painted;
+# tests/terminal/test_cli.py checks that the two agree.
+REASONS = "1 no longer needed, 2 will rebook, 3 chose another provider, 4 business closed, 9 other"
 
 
 class UsageError(Exception):
@@ -87,6 +83,8 @@ def _page(text: str) -> int:
 
 
 def _reason(text: str) -> Reason:
+    from protocol import Reason
+
     try:
         return Reason(int(text))
     except ValueError:
@@ -106,298 +104,61 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "ui"
     try:
         config = read_config(args.config, args.port)
-        runtime = open_terminal(config, training=args.training)
-    except (ConfigError, JournalError) as exc:
+    except ConfigError as exc:
         print(f"pos-terminal: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if command == "ui":
+        return _run_ui(config, training=args.training)
+    from terminal.commands import run_command
+
+    return run_command(command, config, args)
+
+
+def _run_ui(config: TerminalConfig, *, training: bool) -> int:
+    """The app. Its menu is painted first; the terminal (journal, host client, the demo host) is
+    opened after that, on a thread of the shell's, since loading and opening it takes longer than
+    drawing the menu and the menu needs none of it."""
+    from terminal.journal import JournalError
+    from terminal.shell import TerminalOpening, build_app
+
+    opened: list[TerminalRuntime] = []
+
+    def open_context() -> PluginContext:
+        from terminal.plugin_api import PluginContext
+        from terminal.runtime import open_terminal
+
+        runtime = open_terminal(config, training=training)
+        opened.append(runtime)
+        logging.basicConfig(
+            filename=str(runtime.config.journal.path.with_suffix(".log")),
+            level=logging.INFO,
+            format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        )
+        # Settle what an earlier run left open without holding up the first screen.
+        threading.Thread(target=runtime.client.settle_unsettled, name="settle-at-start", daemon=True).start()
+        return PluginContext(
+            client=runtime.client,
+            journal=runtime.journal,
+            config=runtime.config,
+            locale=runtime.locale,
+            training=runtime.training,
+            printer=runtime.printer,
+        )
+
+    shown = config_as_run(config, training=training)
+    app = build_app(TerminalOpening(shown, shown.ui.locale, training, open_context))
     try:
-        if command == "ui":
-            return _run_ui(runtime)
-        logging.basicConfig(level=logging.WARNING, format="pos-terminal: %(message)s")
-        out = _Output(args.json)
-        if command not in ("history", "reprint"):
-            # A cancellation left open by a lost answer or a power cut is settled first.
-            for outcome in runtime.client.settle_unsettled():
-                out.note(f"settled earlier cancellation {outcome.attempt.request_id}: {outcome.state.value}")
-        return COMMANDS[command](runtime, args, out)
+        app.run()
     finally:
-        runtime.close()
-
-
-def _run_ui(runtime: TerminalRuntime) -> int:
-    import threading
-
-    from terminal.plugin_api import PluginContext
-    from terminal.shell import build_app
-
-    logging.basicConfig(
-        filename=str(runtime.config.journal.path.with_suffix(".log")),
-        level=logging.INFO,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
-    # Settle what an earlier run left open without holding up the first screen.
-    threading.Thread(target=runtime.client.settle_unsettled, name="settle-at-start", daemon=True).start()
-    context = PluginContext(
-        client=runtime.client,
-        journal=runtime.journal,
-        config=runtime.config,
-        locale=runtime.locale,
-        training=runtime.training,
-        printer=runtime.printer,
-    )
-    build_app(context).run()
+        app.wait_opened()
+        for runtime in opened:
+            runtime.close()
+    if app.opening_error is not None:
+        if isinstance(app.opening_error, (ConfigError, JournalError)):
+            print(f"pos-terminal: {app.opening_error}", file=sys.stderr)
+            return EXIT_USAGE
+        raise app.opening_error
     return EXIT_DONE
-
-
-class _Output:
-    """Text for people, or one JSON document for scripts."""
-
-    def __init__(self, as_json: bool) -> None:
-        self.as_json = as_json
-        self.notes: list[str] = []
-
-    def note(self, text: str) -> None:
-        if self.as_json:
-            self.notes.append(text)
-        else:
-            print(text, file=sys.stderr)
-
-    def emit(self, document: dict[str, Any], text: str) -> None:
-        if self.as_json:
-            if self.notes:
-                document = {**document, "notes": self.notes}
-            print(json.dumps(document, ensure_ascii=False, indent=2))
-        else:
-            print(text)
-
-    def fail(self, code: int, kind: str, text: str, **extra: Any) -> int:
-        if self.as_json:
-            print(json.dumps({"ok": False, "error": kind, "message": text, **extra}, ensure_ascii=False, indent=2))
-        else:
-            print(f"pos-terminal: {text}", file=sys.stderr)
-        return code
-
-
-def _guarded(call):
-    """Turn the client's failures into the documented exit codes."""
-
-    def run(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
-        try:
-            return call(runtime, args, out)
-        except LinkFailure as exc:
-            return out.fail(EXIT_LINK, "link", f"link failure: {exc}. Check the cable and the port, then try again.")
-        except HostError as exc:
-            return out.fail(
-                EXIT_REFUSED, "host-error", f"{exc}. Nothing was done; try again later.",
-                result=exc.result.name, verified=exc.verified,
-            )
-        except HostRefusal as exc:
-            return out.fail(
-                EXIT_REFUSED, "refused", f"{exc}. This terminal is not bound to the merchant; call the provider.",
-                result=exc.result.name,
-            )
-
-    return run
-
-
-@_guarded
-def _echo(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
-    result = runtime.client.echo()
-    rtt_ms = round(result.round_trip * 1000, 1)
-    out.emit(
-        {"ok": True, "round_trip_ms": rtt_ms, "host_time": result.host_time.isoformat()},
-        f"host answered in {rtt_ms} ms; host time {result.host_time:%Y-%m-%d %H:%M:%S}",
-    )
-    return EXIT_DONE
-
-
-def _appointment_json(appointment) -> dict[str, Any]:
-    return {
-        "appt_id": appointment.appt_id,
-        "scheduled_at": appointment.scheduled_at.isoformat(),
-        "service": appointment.service.name.lower(),
-        "status": appointment.status.name.lower(),
-        "address": appointment.address,
-        "fee": appointment.fee,
-        "currency": appointment.currency,
-        "free_until": appointment.free_until.isoformat(),
-        "cancel_until": appointment.cancel_until.isoformat(),
-    }
-
-
-@_guarded
-def _list(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
-    page: AppointmentPage = runtime.client.list_appointments(args.page)
-    lines = [f"page {page.page + 1} of {page.page_count}, {page.total} appointments"]
-    for appointment in page.appointments:
-        fee = "free" if appointment.fee == 0 else format_money(appointment.fee, appointment.currency)
-        lines.append(
-            f"{appointment.appt_id}  {appointment.scheduled_at:%Y-%m-%d %H:%M}  "
-            f"{appointment.service.name.lower():12} {appointment.status.name.lower():11} "
-            f"cancel now: {fee:>8}  free until {appointment.free_until:%m-%d %H:%M}, "
-            f"possible until {appointment.cancel_until:%m-%d %H:%M}\n    {appointment.address}"
-        )
-    out.emit(
-        {
-            "ok": True,
-            "total": page.total,
-            "page": page.page,
-            "pages": page.page_count,
-            "appointments": [_appointment_json(a) for a in page.appointments],
-            "message": page.message,
-        },
-        "\n".join(lines),
-    )
-    return EXIT_DONE
-
-
-def attempt_json(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "request_id": attempt.request_id,
-        "appt_id": attempt.appt_id,
-        "state": attempt.state.value,
-        "result": attempt.result.name if attempt.result is not None else None,
-        "reason": int(attempt.reason),
-        "fee_accepted": attempt.fee_accepted,
-        "cancel_ref": attempt.cancel_ref,
-        "fee_charged": attempt.fee_charged,
-        "currency": attempt.currency,
-        "host_time": attempt.host_time.isoformat() if attempt.host_time else None,
-        "fee_now": attempt.refused_fee,
-        "message": attempt.host_message,
-        "created_at": attempt.created_at.isoformat(),
-        "settled_at": attempt.settled_at.isoformat() if attempt.settled_at else None,
-        "sends": attempt.send_count,
-    }
-
-
-_REFUSALS = {
-    Result.NOT_FOUND: "the host has no such appointment for this merchant",
-    Result.ALREADY_CANCELLED: "the appointment was already cancelled earlier",
-    Result.TOO_LATE: "too late to cancel (past the deadline, or the visit has started)",
-    Result.NOT_AUTHORISED: "this terminal is not bound to the merchant; call the provider",
-    Result.UNKNOWN_REQUEST: "the host never received the cancellation; nothing was cancelled",
-    Result.BUSY: "the host was busy; nothing was cancelled, try again",
-}
-
-
-def _describe(attempt: Attempt) -> str:
-    if attempt.state is AttemptState.CANCELLED:
-        return (
-            f"cancelled {attempt.appt_id}: cancellation number {attempt.cancel_ref}, "
-            f"fee charged {format_money(attempt.fee_charged or 0, attempt.currency or '156')}, "
-            f"host time {attempt.host_time:%Y-%m-%d %H:%M:%S}"
-        )
-    if attempt.state is AttemptState.REFUSED:
-        if attempt.result is Result.FEE_CHANGED:
-            fee = attempt.refused_fee or 0
-            return (
-                f"not cancelled: cancelling {attempt.appt_id} now costs {format_money(fee)}, more than "
-                f"the {format_money(attempt.fee_accepted)} accepted. To accept it: --accept-fee {fee}"
-            )
-        assert attempt.result is not None
-        why = _REFUSALS.get(attempt.result, attempt.result.name)
-        return f"not cancelled: {why}" + (f" ({attempt.host_message})" if attempt.host_message else "")
-    return (
-        f"outcome not yet confirmed for {attempt.appt_id} (request {attempt.request_id}); it is kept "
-        f"pending and settled at the next start, or now with: pos-terminal status {attempt.request_id}"
-    )
-
-
-def _exit_code(attempt: Attempt) -> int:
-    return {
-        AttemptState.CANCELLED: EXIT_DONE,
-        AttemptState.REFUSED: EXIT_REFUSED,
-    }.get(attempt.state, EXIT_UNKNOWN)
-
-
-def _emit_attempt(out: _Output, outcome: CancelOutcome, voucher: str | None = None) -> int:
-    attempt = outcome.attempt
-    document = {"ok": attempt.state is AttemptState.CANCELLED, **attempt_json(attempt)}
-    text = _describe(attempt)
-    if voucher is not None:
-        document["voucher"] = voucher
-        text += "\n\n" + voucher
-    out.emit(document, text)
-    return _exit_code(attempt)
-
-
-@_guarded
-def _cancel(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
-    client: HostClient = runtime.client
-    appointment = _find_listed(client, args.appt_id)
-    outcome = client.cancel(appointment or args.appt_id, args.reason, args.accept_fee)
-    voucher = None
-    if outcome.state is AttemptState.CANCELLED:
-        voucher = _print_voucher(runtime, outcome.attempt, out, reprint=False)
-    return _emit_attempt(out, outcome, voucher)
-
-
-def _find_listed(client: HostClient, appt_id: str):
-    """The appointment as the host lists it, for the journal and voucher (None if not listed:
-    the host then decides, and the journal records what it could)."""
-    page_number = 0
-    while True:
-        page = client.list_appointments(page_number)
-        for appointment in page.appointments:
-            if appointment.appt_id == appt_id:
-                return appointment
-        page_number += 1
-        if page_number >= page.page_count:
-            return None
-
-
-@_guarded
-def _status(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
-    if runtime.journal.get(args.request_id) is None:
-        return out.fail(EXIT_REFUSED, "no-such-request", f"no cancellation with request id {args.request_id} on this terminal")
-    return _emit_attempt(out, runtime.client.settle(args.request_id))
-
-
-def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
-    attempts = runtime.journal.history(limit=1000)
-    lines = [
-        f"{a.created_at:%Y-%m-%d %H:%M}  {a.request_id}  {a.appt_id:14} {a.state.value:9} "
-        + (a.cancel_ref or (a.result.name if a.result is not None else ""))
-        for a in attempts
-    ]
-    out.emit({"ok": True, "attempts": [attempt_json(a) for a in attempts]}, "\n".join(lines) or "no cancellations yet")
-    return EXIT_DONE
-
-
-def _reprint(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
-    attempt = runtime.journal.find_by_cancel_ref(args.cancel_ref)
-    if attempt is None:
-        return out.fail(EXIT_REFUSED, "no-such-voucher", f"no voucher with cancellation number {args.cancel_ref} on this terminal")
-    voucher = _print_voucher(runtime, attempt, out, reprint=True)
-    out.emit(
-        {"ok": True, **attempt_json(attempt), "printed": voucher is None, "voucher": voucher},
-        voucher or "voucher printed",
-    )
-    return EXIT_DONE
-
-
-def _print_voucher(runtime: TerminalRuntime, attempt: Attempt, out: _Output, *, reprint: bool) -> str | None:
-    """Print on the configured printer; returns the voucher's text when it was not printed."""
-    if runtime.printer is not None:
-        try:
-            runtime.printer.print_voucher(attempt, locale=runtime.locale, reprint=reprint, training=runtime.training)
-            out.note("voucher printed")
-            return None
-        except PrintError as exc:
-            out.note(f"voucher not printed: {exc}")
-    return render_voucher(attempt, locale=runtime.locale, width=32, reprint=reprint, training=runtime.training)
-
-
-COMMANDS = {
-    "echo": _echo,
-    "list": _list,
-    "cancel": _cancel,
-    "status": _status,
-    "history": _history,
-    "reprint": _reprint,
-}
-
 
 if __name__ == "__main__":
     sys.exit(main())

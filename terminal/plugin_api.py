@@ -43,6 +43,9 @@ class Plugin:
     entry: MenuEntry
     # Builds the plugin's first screen (a textual Screen) for this context.
     first_screen: Callable[[PluginContext], Any]
+    # Loads what first_screen needs (its screens' modules) ahead of time, so that the first key
+    # press does not wait for it; a shell calls it off the UI thread once its menu is painted.
+    prepare: Callable[[], None] | None = None
 
 
 def discover_plugins() -> list[Plugin]:

@@ -1,6 +1,7 @@
 """Puts a working terminal together from its config: journal, serial line, host client, printer,
 and, in demo or training mode, the built-in simulated host on a pty pair. The CLI and the app both
-start here, so they cannot drift apart."""
+start here, so they cannot drift apart. Reading the config is light; what opening needs (the
+protocol, sqlite, pyserial, the simulator) loads with open_terminal, after the app's menu is up."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from protocol import Timers
-from terminal.client import HostClient
 from terminal.config import (
     ConfigError,
     TerminalConfig,
@@ -21,9 +20,11 @@ from terminal.config import (
     demo_config,
     load_config,
 )
-from terminal.journal import Journal
-from terminal.printing import VoucherPrinter, printer_from_config
-from terminal.transport import SerialLine
+
+if TYPE_CHECKING:
+    from terminal.client import HostClient
+    from terminal.journal import Journal
+    from terminal.printing import VoucherPrinter
 
 
 @dataclass
@@ -62,9 +63,24 @@ def read_config(config_arg: str | None, port_arg: str | None) -> TerminalConfig:
     return config
 
 
+def config_as_run(config: TerminalConfig, *, training: bool) -> TerminalConfig:
+    """The terminal's identity, language and printer as open_terminal will run them, known before
+    anything is opened (the demo host's port and journal are not): training runs as the demo
+    terminal."""
+    if training:
+        return replace(config, terminal=demo_config(default_data_dir() / "demo").terminal)
+    return config
+
+
 def open_terminal(config: TerminalConfig, *, training: bool = False) -> TerminalRuntime:
     """Open everything the config names. Demo mode (no port) and training mode run against the
     built-in simulated host with demo data, with a journal of their own that lasts this run."""
+    from protocol import Timers
+    from terminal.client import HostClient
+    from terminal.journal import Journal
+    from terminal.printing import printer_from_config
+    from terminal.transport import SerialLine
+
     cleanups: list[Callable[[], Any]] = []
     simulated = training or config.demo
     try:
@@ -76,10 +92,9 @@ def open_terminal(config: TerminalConfig, *, training: bool = False) -> Terminal
             host = start_demo_host(workdir)
             cleanups.append(host.stop)
             demo = demo_config(workdir)
-            identity = demo.terminal
             if training:
                 # Practice keeps the terminal's own language and printer, never its journal or key.
-                config = replace(config, terminal=identity, journal=demo.journal)
+                config = replace(config_as_run(config, training=True), journal=demo.journal)
             else:
                 config = demo
             config = replace(config, link=replace(config.link, port=host.port))

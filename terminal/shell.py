@@ -1,20 +1,30 @@
 """The standalone POS shell: a main menu of the installed plugins (a digit opens one), the date and
 time, and the training banner. It knows nothing of what a plugin does; a plugin gets the
-PluginContext and pushes its own screens, and the shell's menu is there again when they are gone."""
+PluginContext and pushes its own screens, and the shell's menu is there again when they are gone.
+
+The menu can be painted before the terminal is open (TerminalOpening): the shell then opens it,
+and prepares the plugins, on a thread of its own once the menu is on the screen, and a digit
+pressed meanwhile opens its plugin as soon as the terminal is ready."""
 
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from terminal.plugin_api import Plugin, PluginContext, discover_plugins
+
+if TYPE_CHECKING:
+    from terminal.config import TerminalConfig
 
 log = logging.getLogger("pos_terminal.shell")
 
@@ -48,6 +58,27 @@ def clock_text(now: datetime, locale: str) -> str:
     return f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}"
 
 
+@dataclass(frozen=True)
+class TerminalOpening:
+    """A terminal still to be opened: what the menu shows meanwhile (the config as it will run,
+    its language, training or not), and `open`, which opens the terminal's services and returns
+    the PluginContext. `open` runs off the UI thread, after the menu is painted."""
+
+    config: TerminalConfig
+    locale: str
+    training: bool
+    open: Callable[[], PluginContext]
+
+
+class TerminalOpened(Message):
+    """From the opening thread: the PluginContext, or why the terminal could not be opened."""
+
+    def __init__(self, context: PluginContext | None, error: BaseException | None = None) -> None:
+        super().__init__()
+        self.context = context
+        self.error = error
+
+
 class MenuButton(Button, can_focus=False):
     """A plugin's line in the menu; its digit presses it (as a touch would)."""
 
@@ -57,10 +88,11 @@ class MenuButton(Button, can_focus=False):
 
 
 class MenuScreen(Screen[None]):
-    def __init__(self, context: PluginContext, plugins: list[Plugin]) -> None:
+    def __init__(self, context: PluginContext | TerminalOpening, plugins: list[Plugin]) -> None:
         super().__init__()
         self.context = context
         self.plugins = plugins
+        self._chosen: Plugin | None = None  # pressed before the terminal was open
 
     def compose(self) -> ComposeResult:
         locale = self.context.locale
@@ -99,7 +131,16 @@ class MenuScreen(Screen[None]):
             event.stop()
             self._open(event.button.plugin)
 
+    def terminal_opened(self, context: PluginContext) -> None:
+        self.context = context
+        chosen, self._chosen = self._chosen, None
+        if chosen is not None:
+            self._open(chosen)
+
     def _open(self, plugin: Plugin) -> None:
+        if not isinstance(self.context, PluginContext):
+            self._chosen = plugin  # opened by terminal_opened()
+            return
         try:
             screen = plugin.first_screen(self.context)
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the shell down
@@ -158,25 +199,72 @@ class ShellApp(App[None]):
     """
 
     def __init__(
-        self, context: PluginContext, plugins: list[Plugin], clock: Callable[[], datetime] = datetime.now
+        self,
+        context: PluginContext | TerminalOpening,
+        plugins: list[Plugin],
+        clock: Callable[[], datetime] = datetime.now,
     ) -> None:
         super().__init__()
-        self.context = context
+        self.context = context  # a TerminalOpening until the terminal is open
         self.plugins = plugins
         # Screens ask the app for the time, so that tests can hold it still.
         self.clock = clock
         self.title = text("title", context.locale)
+        self.opening_error: BaseException | None = None
+        self._opening: threading.Thread | None = None
 
     def get_default_screen(self) -> Screen:
         return MenuScreen(self.context, self.plugins)
 
+    def on_ready(self) -> None:
+        # The first frame is on the screen: what the menu did not need is opened now.
+        if isinstance(self.context, TerminalOpening):
+            self._opening = threading.Thread(
+                target=self._open_terminal, args=(self.context,), name="open-terminal", daemon=True
+            )
+            self._opening.start()
+
+    def wait_opened(self, timeout: float | None = None) -> None:
+        """Wait for the opening thread (after run(): whatever it opened is then there to close)."""
+        if self._opening is not None:
+            self._opening.join(timeout)
+
+    def _open_terminal(self, opening: TerminalOpening) -> None:
+        try:
+            opened = TerminalOpened(opening.open())
+        except BaseException as exc:  # noqa: BLE001 - reported by the app, then by whoever ran it
+            opened = TerminalOpened(None, exc)
+        else:
+            for plugin in self.plugins:
+                if plugin.prepare is not None:
+                    try:
+                        plugin.prepare()
+                    except Exception:  # noqa: BLE001 - it fails again, and says so, when opened
+                        log.exception("preparing plugin %s", plugin.name)
+        try:
+            self.post_message(opened)
+        except RuntimeError:
+            pass  # the app has already ended (quit while the terminal was opening)
+
+    def on_terminal_opened(self, message: TerminalOpened) -> None:
+        if message.context is None:
+            # Nothing works without the terminal: leave, and let whoever ran the app say why.
+            self.opening_error = message.error
+            self.exit()
+            return
+        self.context = message.context
+        for screen in self.screen_stack:
+            if isinstance(screen, MenuScreen):
+                screen.terminal_opened(message.context)
+
 
 def build_app(
-    context: PluginContext,
+    context: PluginContext | TerminalOpening,
     plugins: list[Plugin] | None = None,
     *,
     clock: Callable[[], datetime] = datetime.now,
 ) -> ShellApp:
-    """The shell for this terminal. `plugins` defaults to the installed ones (entry points)."""
+    """The shell for this terminal, open or to be opened once the menu is painted. `plugins`
+    defaults to the installed ones (entry points)."""
     found = discover_plugins() if plugins is None else sorted(plugins, key=lambda p: p.entry.key)
     return ShellApp(context, found, clock)

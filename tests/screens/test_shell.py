@@ -4,6 +4,7 @@ says so."""
 
 from __future__ import annotations
 
+import threading
 
 from textual.screen import Screen
 from textual.widgets import Static
@@ -21,8 +22,8 @@ from screens.result import ResultScreen
 from screens.technician import TechnicianScreen
 from screens.voucher_view import VoucherScreen
 from terminal.plugin_api import MenuEntry, Plugin, discover_plugins
-from terminal.shell import MenuScreen, build_app
-from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, wait_for_screen
+from terminal.shell import MenuScreen, TerminalOpening, build_app
+from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, wait_for_screen, wait_until
 from tests.screens.scripted_client import FREE
 
 
@@ -116,3 +117,45 @@ def test_training_mode_is_marked_on_every_screen(make_app) -> None:
 
     run(make_app(training=True), scenario)
     assert len(seen) == 12
+
+
+def test_the_menu_is_painted_before_the_terminal_is_open_and_a_digit_waits_for_it(make_app) -> None:
+    context = make_app().context
+    may_open = threading.Event()
+    opened = []
+
+    def open_terminal():
+        assert may_open.wait(10)
+        opened.append(context)
+        return context
+
+    app = build_app(
+        TerminalOpening(context.config, "zh_CN", False, open_terminal), clock=make_app().clock
+    )
+
+    async def scenario(pilot) -> None:
+        assert "1 取消预约" in screen_text(pilot.app.screen) and "TEST0001" in screen_text(pilot.app.screen)
+        await press(pilot, "1")  # before the terminal is open
+        assert isinstance(pilot.app.screen, MenuScreen)
+        may_open.set()
+        await wait_for_screen(pilot, PinScreen)
+        assert pilot.app.context is context
+
+    run(app, scenario)
+    app.wait_opened(10)
+    assert opened == [context]
+
+
+def test_a_terminal_that_cannot_be_opened_ends_the_app_with_the_reason(make_app) -> None:
+    context = make_app().context
+
+    def open_terminal():
+        raise OSError("no pty today")
+
+    app = build_app(TerminalOpening(context.config, "zh_CN", False, open_terminal), clock=make_app().clock)
+
+    async def scenario(pilot) -> None:
+        await wait_until(pilot, lambda: app.opening_error is not None, "the opening failed")
+
+    run(app, scenario)
+    assert isinstance(app.opening_error, OSError)

@@ -246,3 +246,24 @@ def test_demo_mode_needs_no_config(tmp_path):
     result = subprocess.run([POS_TERMINAL, "--json", "list"], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["total"] >= 4
+
+
+def test_the_reasons_in_the_help_are_the_protocols():
+    from protocol import Reason
+    from terminal.cli import REASONS
+
+    assert REASONS == ", ".join(f"{int(r)} {r.name.lower().replace('_', ' ')}" for r in Reason)
+
+
+def test_the_app_paints_its_menu_before_it_loads_the_protocol_the_journal_or_the_simulator():
+    """What `pos-terminal` (ui) loads before its menu is painted: the shell and the plugins'
+    menu entries only; the terminal itself opens once the menu is up."""
+    script = (
+        "import sys, terminal.cli, terminal.runtime, terminal.shell\n"
+        "from terminal.plugin_api import discover_plugins\n"
+        "discover_plugins()\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('protocol', 'construct', 'simulator', 'screens', 'sqlite3', 'serial', 'escpos'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split() == ["screens", "screens.plugin"]
