@@ -1032,12 +1032,11 @@ class Lane:
                     action = {"op": "cancel", "appt": plan.appt_id, "reason": plan.reason, "fee": fee}
         if self.host_mode != (0, 0.0):
             self.restart_host((0, 0.0), slot)
+        self.stats.spent("sessions: main phase", began)
         main_ended = time.monotonic()
         self.settle_phase(plan, slot)
         ended = time.monotonic()
-        self.stats.spent("sessions: main phase", began)
         self.stats.spent("sessions: final settling", main_ended)
-        self.stats.seconds["sessions: main phase"] -= ended - main_ended
         self.check(plan, cable_started, began, ended)
 
     def observe(self, plan: Plan) -> list[dict]:
