@@ -106,7 +106,7 @@ def decode_value(tag: Tag, raw: bytes) -> str | int | list:
             )
         return int.from_bytes(raw, "big")
     if kind is Kind.TLV:
-        return decode_plain_fields(raw)
+        return decode_plain_fields(raw, nested=True)
     if kind is Kind.TS:
         if len(raw) != 14 or not raw.isdigit():
             raise RemoteProtocolError(f"{tag.name} must be 14 digits YYYYMMDDhhmmss")
@@ -162,13 +162,18 @@ def encode_value(tag: Tag, value: str | int | list) -> bytes:
     return raw
 
 
-def decode_plain_fields(data: bytes) -> list[tuple[Tag, str | int | list]]:
-    """All known tags of a TLV sequence with their plain values; unknown tags are skipped."""
+def decode_plain_fields(data: bytes, *, nested: bool = False) -> list[tuple[Tag, str | int | list]]:
+    """All known tags of a TLV sequence with their plain values; unknown tags are skipped.
+
+    Inside a nested record (an APPOINTMENT holds tags 0x11..0x19) a tlv-kind tag is not known
+    there and is skipped undecoded: decoding it would let a peer nest records hundreds deep and
+    exhaust the stack with one 2 KB frame."""
     fields = []
     for number, raw in decode_tlvs(data):
         tag = known_tag(number)
-        if tag is not None:
-            fields.append((tag, decode_value(tag, raw)))
+        if tag is None or (nested and FIELD_SPECS[tag].kind is Kind.TLV):
+            continue
+        fields.append((tag, decode_value(tag, raw)))
     return fields
 
 
