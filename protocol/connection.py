@@ -292,6 +292,11 @@ class TerminalConnection(_Connection):
         if isinstance(request, (CancelRequest, StatusRequest)) and not is_error:
             if response.request_id != request.request_id:  # type: ignore[union-attr]
                 return f"REQUEST_ID {response.request_id!r} is not the one asked about"  # type: ignore[union-attr]
+        if isinstance(request, CancelRequest) and not is_error:
+            # The host answers a REQUEST_ID it has seen with its stored answer (§6); one naming
+            # another appointment is not about this cancellation, whatever else it says.
+            if response.appt_id != request.appt_id:  # type: ignore[union-attr]
+                return f"APPT_ID {response.appt_id!r} is not the appointment asked about"  # type: ignore[union-attr]
         return response, verified  # type: ignore[return-value]
 
 

@@ -292,6 +292,16 @@ class HostClient:
             if not isinstance(event, ResponseReceived) or isinstance(event.response, ErrorResponse):
                 continue  # no answer, or BUSY: ask again after a pause
             answer = event.response
+            if answer.appt_id is not None and answer.appt_id != attempt.appt_id:
+                # The host holds this REQUEST_ID for another appointment (a journal that was
+                # replaced numbers from 1 again): it never processed this one, and never will.
+                self.journal.mark_refused(
+                    attempt.request_id, Result.UNKNOWN_REQUEST, self._wall(),
+                    message=f"the host holds request {attempt.request_id} for appointment "
+                    f"{answer.appt_id}; nothing was cancelled",
+                )
+                log.error("request id %s is the host's for %s, not %s", attempt.request_id, answer.appt_id, attempt.appt_id)
+                return self._outcome(attempt)
             if answer.result is not Result.UNKNOWN_REQUEST:
                 self._record(attempt, answer)  # type: ignore[arg-type]
                 return self._outcome(attempt)

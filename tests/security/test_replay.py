@@ -141,9 +141,6 @@ def test_replayed_old_answers_are_dropped_and_change_nothing(tmp_path: Path, cap
         assert [c.result for c in store.cancellations()] == [Result.OK, Result.OK]
 
 
-@pytest.mark.xfail(strict=True, reason="the terminal does not check a CANCEL_RESP/STATUS_RESP's APPT_ID against its "
-                   "request's: a host answering a reused REQUEST_ID with its stored response (another appointment's) "
-                   "makes the journal record this appointment as cancelled, with the other one's voucher")
 def test_a_stored_answer_about_another_appointment_is_not_taken_as_this_cancellation(tmp_path: Path) -> None:
     # A terminal whose journal was replaced (a new device with the same TID, a reset) numbers its
     # REQUEST_IDs from 1 again; the host has a stored CANCEL_RESP for that REQUEST_ID and, as
