@@ -353,6 +353,12 @@ def _read_key(config_path: Path, key_file: Path) -> TerminalKey:
     that shows locals (Textual's does) cannot leak it.
     """
     key_name = "terminal.key_file"
+    if _looks_like_key(key_file.name):
+        # The key itself pasted where its file's name belongs: never repeat it back.
+        raise ConfigError(
+            config_path, key_name, "holds what looks like the key itself, not a file name. Put the "
+            "key (64 hex digits) in a file readable only by you (chmod 600) and name that file here.",
+        )
     try:
         fd = os.open(key_file, os.O_RDONLY)
     except FileNotFoundError:
@@ -385,6 +391,11 @@ def _read_key(config_path: Path, key_file: Path) -> TerminalKey:
             "optionally followed by a newline. Ask your provider for the key.",
         )
     return key
+
+
+def _looks_like_key(name: str) -> bool:
+    hex_digits = sum(c in "0123456789abcdefABCDEF" for c in name)
+    return hex_digits >= KEY_BYTES  # half a key's digits is already too much to print
 
 
 def _parse_key_text(content: bytes) -> TerminalKey | None:

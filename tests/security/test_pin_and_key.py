@@ -105,8 +105,6 @@ def test_a_key_pasted_into_the_config_is_not_echoed(tmp_path: Path, terminal_ext
     assert not key_material(str(error)), str(error)
 
 
-@pytest.mark.xfail(strict=True, reason="a key pasted into key_file (instead of a path) is echoed: 'the key file "
-                   "<folder>/<64 hex digits> does not exist'")
 def test_a_key_pasted_as_the_key_file_name_is_not_echoed(tmp_path: Path) -> None:
     error = refusal(write_config(tmp_path, key_file=KEY.hex()))
     assert error.key == "terminal.key_file"
