@@ -3,18 +3,24 @@ across REAL `pos-sim cable` pty pairs, with impairments and crashes drawn per se
 PROTOCOL.md §6/§7 invariants checked against the host's database and the terminal's journal after
 every session.
 
-    uv run python bench/soak.py --sessions 10000 --seed 1 [--lanes 4] [--report-every 1000]
+    uv run python bench/soak.py --sessions 10000 --seed 1 [--lanes 8] [--report-every 1000]
     uv run python bench/soak.py --replay SEED          # one session again, verbosely
 
-Processes. The soak runs `--lanes` lanes side by side (to use both cores). A lane is one terminal
-(its own TID and journal) and one host process (`pos-sim host`, its own --db, fixed --now) serving
-`--slots` cable slots. Each slot is a `pos-sim cable` process (a pty pair,
-paced at 115200 baud) started for ONE session with that session's impairments (--drop --flip
---dup --noise --seed, --unplug windows) and stable --link-a/--link-b names; the host serves the
-B links and reopens a slot when its cable is replaced. The terminal is bench/soak_terminal.py, a
-long-lived worker holding the real Journal and HostClient, driven by JSON lines, killable
-(SIGKILL) at any point of an exchange and restarted on the same journal, where it first runs
-settle_unsettled().
+Processes. The soak runs `--lanes` lanes side by side (8 by default: they mostly wait on timers).
+A lane is one terminal (its own TID and journal) and one host process (`pos-sim host`, its own
+--db, fixed --now) serving `--slots` cable slots (4). Each slot is a `pos-sim cable` process (a pty
+pair, paced at 115200 baud) started for ONE session with that session's impairments (--drop --flip
+--dup --noise --seed, --unplug windows) and stable --link-a/--link-b names; the next cable links
+itself before the old one is stopped, and the host, losing the old pty, reopens the links (it
+backs off up to 5 s when a line served less than 5 s: hence several slots, used in turn). The
+terminal is bench/soak_terminal.py, a long-lived worker holding the real Journal and HostClient,
+driven by JSON lines, killable (SIGKILL) at any point of an exchange and restarted on the same
+journal, where it first runs settle_unsettled(). Each of these processes runs the project's own
+entry point (simulator.cli.main, as the `pos-sim` script does), forked from a fork server that has
+imported the modules once (--exec: started the ordinary way, ~3x the CPU). Appointments are written
+as simulator data files (TOML), a few sessions at a time, and loaded into the lane's host database
+with the simulator's own load_data() and HostStore.load() while the host runs (the host itself
+starts with the terminals only: `pos-sim host --data` with 10,000 appointments takes minutes).
 
 Fault scheduling. Everything a session does comes from its seed alone (replayable with --replay):
 the appointment (free, with a fee, too late, in progress, or unknown to the host), the fee the
