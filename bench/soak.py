@@ -17,7 +17,7 @@ terminal is bench/soak_terminal.py, a long-lived worker holding the real Journal
 driven by JSON lines, killable (SIGKILL) at any point of an exchange and restarted on the same
 journal, where it first runs settle_unsettled(). Each of these processes runs the project's own
 entry point (simulator.cli.main, as the `pos-sim` script does), forked from a fork server that has
-imported the modules once (--exec: started the ordinary way, ~3x the CPU). Appointments are written
+imported the modules once (--exec: started the ordinary way, at two to three times the CPU). Appointments are written
 as simulator data files (TOML), a few sessions at a time, and loaded into the lane's host database
 with the simulator's own load_data() and HostStore.load() while the host runs (the host itself
 starts with the terminals only: `pos-sim host --data` with 10,000 appointments takes minutes).
