@@ -105,6 +105,7 @@ class _FileReader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.text = text
+        self._header_lines: dict[str, list[int]] = {}
 
     def read(self, document: dict[str, Any]) -> SimulatorData:
         unknown = sorted(set(document) - {"terminal", "appointment"})
@@ -266,14 +267,14 @@ class _FileReader:
 
     def header_line(self, table: str, number: int) -> int | None:
         """The line of the number-th [[table]] header; tomllib gives no positions of its own."""
-        header = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]")
-        seen = 0
-        for line_number, line in enumerate(self.text.splitlines(), 1):
-            if header.match(line):
-                seen += 1
-                if seen == number:
-                    return line_number
-        return None
+        lines = self._header_lines.get(table)
+        if lines is None:
+            # Found once per table: scanning the text for every entry made loading quadratic
+            # (10,000 appointments took five minutes).
+            header = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]")
+            lines = [n for n, line in enumerate(self.text.splitlines(), 1) if header.match(line)]
+            self._header_lines[table] = lines
+        return lines[number - 1] if 0 < number <= len(lines) else None
 
     def fail(self, message: str) -> NoReturn:
         raise DataError(f"{self.path}: {message}")

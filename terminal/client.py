@@ -178,11 +178,18 @@ class HostClient:
         request_time = MAX_SENDS * (self.timers.t_ack + wire_time(MAX_FRAME, self.baud))
         return request_time + self.timers.t_resp + self.timers.t_char + wire_time(MAX_FRAME, self.baud)
 
+    def settle_bound(self) -> float:
+        """The longest one settle round can take: SETTLE_TRIES STATUS exchanges, one resend of
+        the CANCEL_REQ among them, and the pauses between."""
+        pauses = sum(
+            self._settle_backoff[min(i, len(self._settle_backoff) - 1)] for i in range(SETTLE_TRIES - 1)
+        )
+        return (SETTLE_TRIES + 1) * self.exchange_bound() + pauses
+
     def cancel_bound(self) -> float:
-        """The longest cancel() or settle() can take: the request, then a settle round (STATUS,
-        perhaps one resend, STATUS again) with its backoff pauses."""
-        exchanges = 1 + SETTLE_TRIES + 1
-        return exchanges * self.exchange_bound() + sum(self._settle_backoff[:SETTLE_TRIES])
+        """The longest cancel() can take: settling an earlier unknown attempt for the same
+        appointment, then the request, then a settle round of its own."""
+        return 2 * self.settle_bound() + self.exchange_bound()
 
     # -- requests
 

@@ -1,15 +1,10 @@
-"""Found while building bench/soak.py (invariant 5): HostClient.cancel_bound() says it is the longest
-cancel() can take, and counts one request plus one settle round (5 exchanges, 3 backoff pauses).
-But cancel() for an appointment whose earlier attempt is still unknown first settles that one (a
-full settle round), and when it settles as not cancelled goes on to a new attempt with its own send
-and settle round: up to 9 exchanges and 4 pauses in one call. Every exchange may legitimately last
-up to exchange_bound() (its own deadline), and with the default timers a slow one lasts about
-2 x T_ACK + T_RESP. The soak never saw it (its short timers make exchanges far shorter than
-exchange_bound(), which assumes three 4 KB frames), so this is shown with a scripted line and a fake
-clock: the client's own exchange is replaced by one that takes as long as the protocol allows.
-
-Strict xfail: it documents a defect in terminal/client.py (not ours to change here) and fails
-loudly once cancel() keeps within its bound or the bound accounts for the double settle.
+"""Found while building bench/soak.py (invariant 5): cancel() for an appointment whose earlier
+attempt is still unknown first settles that one (a full settle round), and when it settles as not
+cancelled goes on to a new attempt with its own send and settle round: up to 9 exchanges and 4
+pauses in one call. cancel_bound() once counted only 5 exchanges; it now counts both settle rounds.
+Shown with a scripted line and a fake clock: the client's own exchange is replaced by one that
+takes as long as the protocol allows (the request ACKed on its third send, the answer at the end of
+T_RESP).
 """
 
 from __future__ import annotations
@@ -47,7 +42,6 @@ class IdleLine:
         pass
 
 
-@pytest.mark.xfail(strict=True, reason="cancel() after an unknown earlier attempt can run two settle rounds")
 def test_cancel_after_an_unknown_attempt_ends_within_cancel_bound(tmp_path: Path) -> None:
     clock = [1000.0]
     journal = Journal(tmp_path / "journal.sqlite")
