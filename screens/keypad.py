@@ -1,11 +1,13 @@
 """The frame every screen of the plugin shares, and its keypad: a title line, the training banner,
-a scrolling body and on-screen keys. As in Textual's examples/calculator.py, a physical key presses
-its on-screen key, so a key press and a touch take one path to the screen's `key_<action>` method."""
+a scrolling body and on-screen keys. As in Textual's examples/calculator.py, every key has its
+on-screen key: a touch presses it, and a physical key runs the same `key_<action>` method and then
+shows its on-screen key pressed, so both look and act alike."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Callable, ClassVar, Generic, Iterable, TypeVar
 
 from rich.text import Text
@@ -81,6 +83,12 @@ class KeyButton(Button, can_focus=False):
         self.key = key
         self.active_effect_duration = self.FLASH_SECONDS
         self.styles.line_pad = 0  # the key bar's cells are narrow (CSS cannot say 0)
+
+    def flash(self) -> None:
+        """The pressed look a touch gives it (Button's active effect), for a physical key."""
+        if self.active_effect_duration > 0 and not self.has_class("-active"):
+            self.add_class("-active")
+            self.set_timer(self.active_effect_duration, partial(self.remove_class, "-active"))
 
 
 class ChoiceButton(KeyButton):
@@ -256,12 +264,16 @@ class KeypadFrame:
             if key.matches(event.key):
                 event.stop()
                 event.prevent_default()
-                button = self._button_for(key)
-                if button is not None:
-                    button.press()  # the on-screen key's own path
-                else:
-                    self._run_key(key)
+                self._run_key(key)
+                # The pressed look once the key's result is on the screen: restyling a button
+                # costs more than most keys' own work, and must not hold that result back.
+                self.call_after_refresh(self._flash, key)  # type: ignore[attr-defined]
                 return
+
+    def _flash(self, key: Key) -> None:
+        button = self._button_for(key)
+        if button is not None:
+            button.flash()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if isinstance(event.button, KeyButton):
