@@ -84,6 +84,13 @@ class KeyButton(Button, can_focus=False):
         self.active_effect_duration = self.FLASH_SECONDS
         self.styles.line_pad = 0  # the key bar's cells are narrow (CSS cannot say 0)
 
+    def update_node_styles(self, animate: bool = True) -> None:
+        # Button.__init__ sets classes (flat, compact), and Textual restyles the button against
+        # the whole stylesheet for each, mounted or not: twice for every key a screen builds.
+        # One not yet in the DOM is styled when it is mounted.
+        if self.is_attached:
+            super().update_node_styles(animate)
+
     def flash(self) -> None:
         """The pressed look a touch gives it (Button's active effect), for a physical key."""
         if self.active_effect_duration > 0 and not self.has_class("-active"):
@@ -249,12 +256,23 @@ class KeypadFrame:
     # -- the frame
 
     def compose(self) -> ComposeResult:
+        self._set_breakpoint_class()
         if self.context.training:
             yield TrainingBanner(self.t("training.banner"))
         yield TitleBar(self.title_text(), markup=False)
         with ScreenBody():
             yield from self.body()
         yield KeyBar(*self._bar_buttons())
+
+    def _set_breakpoint_class(self) -> None:
+        """The width class (-narrow, -wide, -widest) Textual gives the screen on its first resize,
+        given before its widgets are styled: given then, it restyles every one of them again
+        before the screen's first frame."""
+        width = self.app.size.width  # type: ignore[attr-defined]
+        chosen = max((at, name) for at, name in self.HORIZONTAL_BREAKPOINTS if width >= at)[1]
+        self.update_classes(  # type: ignore[attr-defined]
+            {name: name == chosen for _at, name in self.HORIZONTAL_BREAKPOINTS}, update=False
+        )
 
     def _bar_buttons(self) -> list[KeyButton]:
         return [KeyButton(key, key.hint(self.locale)) for key in self.keys() if key.label is not None]

@@ -86,6 +86,12 @@ class MenuButton(Button, can_focus=False):
         super().__init__(f"{plugin.entry.key} {plugin.entry.label(locale)}", compact=True)
         self.plugin = plugin
 
+    def update_node_styles(self, animate: bool = True) -> None:
+        # Button.__init__ sets classes, and Textual restyles the button for each, mounted or not;
+        # one not yet in the DOM is styled when it is mounted.
+        if self.is_attached:
+            super().update_node_styles(animate)
+
 
 class MenuScreen(Screen[None]):
     def __init__(self, context: PluginContext | TerminalOpening, plugins: list[Plugin]) -> None:
