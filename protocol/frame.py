@@ -8,10 +8,11 @@ leave protocol/.
 
 from __future__ import annotations
 
+import struct
 from functools import lru_cache
 from typing import NamedTuple
 
-from construct import Bytes, Const, ConstructError, Int8ub, Int16ub, Struct, this
+from construct import Bytes, Const, ConstructError, FormatField, Int8ub, Int16ub, Struct, this
 
 from protocol.enums import (
     ETX,
@@ -44,7 +45,30 @@ BODY_HEADER = Struct(
     "type" / Int8ub,
     "seq" / Int16ub,
     "tid" / Bytes(TID_SIZE),
-).compile()
+)
+
+
+def struct_of(declaration: Struct) -> struct.Struct:
+    """The struct.Struct that packs exactly what a flat construct Struct of big-endian integers
+    and fixed-size Bytes declares.
+
+    The body header is read and written for every frame; construct's parse or build of it costs
+    about 7 µs (it makes a context Container per call, compiled or not), a tenth of a frame's whole
+    budget, while the same layout in struct takes under 1 µs. So construct declares the header and
+    this turns the declaration into the struct the hot path uses; tests check the two agree."""
+    codes = []
+    for field in declaration.subcons:
+        inner = field.subcon
+        if isinstance(inner, FormatField) and inner.fmtstr[0] == ">":
+            codes.append(inner.fmtstr[1:])
+        elif isinstance(inner, Bytes) and isinstance(inner.length, int):
+            codes.append(f"{inner.length}s")
+        else:
+            raise TypeError(f"{field.name}: only big-endian integers and fixed Bytes have a struct code")
+    return struct.Struct(">" + "".join(codes))
+
+
+_HEADER = struct_of(BODY_HEADER)
 
 
 def encode_frame(body: bytes) -> bytes:
@@ -118,17 +142,14 @@ class Envelope(NamedTuple):
 def parse_envelope(body: bytes) -> Envelope:
     if len(body) < MIN_BODY:
         raise RemoteProtocolError(f"a BODY of {len(body)} bytes is shorter than {MIN_BODY}")
-    try:
-        header = BODY_HEADER.parse(body)
-    except ConstructError as exc:
-        raise RemoteProtocolError(f"unreadable body header: {exc}") from None
-    raw_tid = header.tid.rstrip(b" ")
+    version, message_type, seq, tid = _HEADER.unpack_from(body)
+    raw_tid = tid.rstrip(b" ")
     if not raw_tid or not is_printable_ascii(raw_tid):
-        raise RemoteProtocolError(f"TID {header.tid!r} is not printable ASCII")
+        raise RemoteProtocolError(f"TID {tid!r} is not printable ASCII")
     return Envelope(
-        version=header.version,
-        type=header.type,
-        seq=header.seq,
+        version=version,
+        type=message_type,
+        seq=seq,
         tid=raw_tid.decode("ascii"),
         fields=body[HEADER_SIZE:-MAC_SIZE],
         mac=body[-MAC_SIZE:],
@@ -143,13 +164,7 @@ def encode_body(message: Message, *, seq: int, tid: str, key: bytes | None) -> b
         raise LocalProtocolError(f"SEQ {seq} is outside 0..65535")
     if key is None and message.TYPE is not MessageType.ERROR:
         raise LocalProtocolError(f"{message.TYPE.name} needs a key for its MAC")
-    try:
-        header = BODY_HEADER.build(
-            {"version": VERSION, "type": int(message.TYPE), "seq": seq, "tid": encode_tid(tid)}
-        )
-    except ConstructError as exc:
-        raise LocalProtocolError(f"cannot build the body header: {exc}") from None
-    signed = header + message.encode_fields()
+    signed = _HEADER.pack(VERSION, int(message.TYPE), seq, encode_tid(tid)) + message.encode_fields()
     return signed + (ZERO_MAC if key is None else compute_mac(key, signed))
 
 

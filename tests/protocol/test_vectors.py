@@ -52,3 +52,14 @@ def test_vectors_cover_every_message_type_the_terminal_meets():
         MessageType.STATUS_RESP,
         MessageType.ERROR,
     }
+
+
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["name"])
+def test_the_hot_path_header_is_exactly_the_construct_declaration(vector):
+    from protocol.frame import BODY_HEADER, struct_of
+
+    body = bytes.fromhex(vector["frame_hex"])[3:-3]
+    declared = BODY_HEADER.parse(body)
+    fast = struct_of(BODY_HEADER).unpack_from(body)
+    assert fast == (declared.version, declared.type, declared.seq, declared.tid)
+    assert struct_of(BODY_HEADER).pack(*fast) == BODY_HEADER.build(declared) == body[:12]
