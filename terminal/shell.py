@@ -68,6 +68,9 @@ class TerminalOpening:
     locale: str
     training: bool
     open: Callable[[], PluginContext]
+    # Called on that thread once the terminal is open and the plugins are prepared: all that the
+    # app loads at start is loaded.
+    loaded: Callable[[], None] | None = None
 
 
 class TerminalOpened(Message):
@@ -247,6 +250,8 @@ class ShellApp(App[None]):
                         plugin.prepare()
                     except Exception:  # noqa: BLE001 - it fails again, and says so, when opened
                         log.exception("preparing plugin %s", plugin.name)
+            if opening.loaded is not None:
+                opening.loaded()
         try:
             self.post_message(opened)
         except RuntimeError:
