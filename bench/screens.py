@@ -6,7 +6,8 @@ Each pass starts `pos-terminal` in demo mode (no config) and goes through the wh
 keypad keys: menu 1, PIN 123456, Enter, 1 (merchant), Enter (list), 4 (details), Enter (reason),
 1 (confirm), Enter (cancel: waiting, result), Enter (list again), Esc, 2 (history), Esc, Esc. A
 key's time runs from writing it to the pty to the read that brings the next screen's own text
-(a marker); the medians over the passes are printed. Target: <= 16 ms (one 60 Hz frame).
+(a marker); the medians over the passes are printed. The first key comes a second after the menu
+is painted. Target: <= 16 ms (one 60 Hz frame).
 
     uv run python bench/screens.py [--passes 5] [--size 80x24]
 """
@@ -17,12 +18,14 @@ import argparse
 import statistics
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
 
 from pty_session import BIN, PtySession, clean_env, load_average
 
 FRAME_MS = 1000 / 60
+FIRST_KEY_AFTER = 1.0  # seconds after the menu is painted
 PIN = "123456"
 
 # (screen, key, [(what is timed, marker), ...], note). A marker is text that only the screen
@@ -41,10 +44,10 @@ FLOW = [
     ("reason", "1", [("confirm", "确认取消这个预约")], ""),
     ("confirm", "enter", [("waiting (cancel)", "正在向主机发送取消"), ("result painted", "预约已取消")], "CANCEL exchange"),
     ("result", "enter", [("waiting (list)", "正在向主机查询预约"), ("list painted", "共 4 个")], "LIST exchange"),
-    ("list", "escape", [("plugin menu", "技术员：线路")], "Esc: Textual waits ESCDELAY"),
+    ("list", "escape", [("plugin menu", "技术员：线路")], "Esc: Textual's 100 ms input poll"),
     ("plugin menu", "2", [("history", "最新的在前")], ""),
-    ("history", "escape", [("plugin menu", "技术员：线路")], "Esc: Textual waits ESCDELAY"),
-    ("plugin menu", "escape", [("shell menu", "按数字键选择功能")], "Esc: Textual waits ESCDELAY"),
+    ("history", "escape", [("plugin menu", "技术员：线路")], "Esc: Textual's 100 ms input poll"),
+    ("plugin menu", "escape", [("shell menu", "按数字键选择功能")], "Esc: Textual's 100 ms input poll"),
 ]
 
 FLOOR_APP = '''
@@ -90,6 +93,9 @@ def terminal_pass(home: Path, env: dict[str, str], size: tuple[int, int]) -> lis
     out = []
     with PtySession([str(BIN / "pos-terminal")], clean_env(home, **env), columns=size[0], rows=size[1]) as session:
         session.wait_for("按数字键选择功能", timeout=30)
+        # The first key a second after the menu is painted, as a person's would come: what the
+        # app still opens after its first frame is bench/startup.py's business, not a key's.
+        time.sleep(FIRST_KEY_AFTER)
         for screen, key, marks, _note in FLOW:
             times = session.press(key, *(marker for _what, marker in marks))
             for (what, _marker), seconds in zip(marks, times):
@@ -168,6 +174,8 @@ def main() -> None:
         f"(label update on a key, a screen of labels pushed, and popped with Esc), {4 * args.passes} presses each."
         f"\nPIN digits together: median {statistics.median(digits):.1f} ms over {len(digits)} presses."
         f"\nvs floor: a label update's floor for the PIN digits, the pop's for Esc, the push's for the rest."
+        f"\nEsc: Textual's input thread takes a lone Esc for the key only when its 100 ms poll of the"
+        f" terminal ends (ESCDELAY cannot shorten that), in pos-terminal and the floor app alike."
         f"\ntarget: <= {FRAME_MS:.1f} ms a key; the exchanges' own time is in bench/e2e.py."
         f"\nload average at end: {load_average()}"
     )
