@@ -205,6 +205,9 @@ class KeypadFrame:
     body in `body()`, and lists the keys it answers in `keys()`."""
 
     TITLE: ClassVar[str] = ""
+    # Nothing on a keypad screen takes focus (keys go to the screen): no search for something
+    # focusable each time a screen is shown.
+    AUTO_FOCUS: ClassVar[str | None] = ""
     # 40..63 columns: 3 keys a row; 64..79: 4; 80 and more: 6 (each key hint needs 12 cells).
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
         (0, "-narrow"),
