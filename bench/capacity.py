@@ -96,6 +96,8 @@ def worker(args: argparse.Namespace) -> None:
         time.sleep(max(0.0, args.start_at - time.monotonic()))
         spans, wires = [], []
         for number in range(args.cancels):
+            if number and args.pause:
+                time.sleep(args.pause / 1000)
             started = time.monotonic()
             outcome = client.cancel(appt_of(line, number), 1, 0)
             ended = time.monotonic()
@@ -123,7 +125,7 @@ def worker(args: argparse.Namespace) -> None:
 # -- the parent: cables, the host, the workers
 
 
-def measure(lines: int, workers: int, cancels: int, workdir: Path) -> dict:
+def measure(lines: int, workers: int, cancels: int, workdir: Path, pause: int = 0) -> dict:
     workdir.mkdir(parents=True)
     cables = [
         subprocess.Popen([str(BIN / "pos-sim"), "cable", "--baud", str(BAUD)], stdout=subprocess.PIPE,
@@ -147,7 +149,7 @@ def measure(lines: int, workers: int, cancels: int, workdir: Path) -> dict:
             procs.append(subprocess.Popen(
                 [sys.executable, __file__, "--worker", "--lines-of-worker", ",".join(map(str, group)),
                  "--ports", ",".join(ends[line][0] for line in group), "--workdir", str(workdir),
-                 "--start-at", str(start_at), "--cancels", str(cancels)],
+                 "--start-at", str(start_at), "--cancels", str(cancels), "--pause", str(pause)],
                 stdout=subprocess.PIPE, text=True,
             ))
         time.sleep(max(0.0, start_at - time.monotonic()))
@@ -191,6 +193,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="client processes for the N lines")
     parser.add_argument("--cancels", type=int, default=40, help="cancellations per line per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (1 line, N lines)")
+    parser.add_argument(
+        "--pause", type=int, default=0, metavar="MS",
+        help="each terminal waits this long between cancellations (default 0: back to back)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--lines-of-worker", help=argparse.SUPPRESS)
     parser.add_argument("--ports", help=argparse.SUPPRESS)
@@ -200,12 +206,15 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    print(f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; {os.cpu_count()} cores")
+    print(
+        f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; {os.cpu_count()} cores;"
+        f" {'back to back' if not args.pause else f'{args.pause} ms between cancellations'}"
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as directory:
         for number in range(args.rounds):
-            one = measure(1, 1, args.cancels, Path(directory) / f"{number}-1")
-            many = measure(args.lines, args.workers, args.cancels, Path(directory) / f"{number}-{args.lines}")
+            one = measure(1, 1, args.cancels, Path(directory) / f"{number}-1", args.pause)
+            many = measure(args.lines, args.workers, args.cancels, Path(directory) / f"{number}-{args.lines}", args.pause)
             rows.append((one, many))
             print(
                 f"round {number + 1}: 1 line {statistics.median(one['times']) * 1000:.1f} ms, "
