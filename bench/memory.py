@@ -95,8 +95,7 @@ HISTORY_TRIP = [("2", "还没有取消记录"), ("escape", "技术员：线路")
 
 
 def app_growth(round_trips: int, workdir: Path) -> list[tuple[str, int]]:
-    # ESCDELAY only shortens Textual's wait after Esc, which this bench does not time.
-    env = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir / "pycache"), "ESCDELAY": "10"}
+    env = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
     stages = []
     with PtySession([str(BIN / "pos-terminal")], clean_env(workdir / "home", **env)) as session:
         session.wait_for("按数字键选择功能", timeout=30)
