@@ -33,10 +33,6 @@ EXIT_UNKNOWN = 4
 REASONS = "1 no longer needed, 2 will rebook, 3 chose another provider, 4 business closed, 9 other"
 
 
-class UsageError(Exception):
-    pass
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

@@ -36,6 +36,7 @@ from protocol import (
 )
 from protocol.enums import MAX_FRAME
 from protocol.link import MAX_SENDS, wire_time
+from protocol.messages import MAX_APPOINTMENTS_PER_PAGE
 from protocol.messages import CancelOutcome as CancelAnswer
 from protocol.trace import format_record
 from terminal.journal import Attempt, AttemptState, Journal
@@ -98,7 +99,7 @@ class AppointmentPage:
 
     @property
     def page_count(self) -> int:
-        return max(1, -(-self.total // 8))
+        return max(1, -(-self.total // MAX_APPOINTMENTS_PER_PAGE))
 
 
 @dataclass(frozen=True)
