@@ -24,6 +24,8 @@ from textual.widgets import Button, Static
 from terminal.plugin_api import Plugin, PluginContext, discover_plugins
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from terminal.config import TerminalConfig
 
 log = logging.getLogger("pos_terminal.shell")
@@ -221,6 +223,14 @@ class ShellApp(App[None]):
         self.title = text("title", context.locale)
         self.opening_error: BaseException | None = None
         self._opening: threading.Thread | None = None
+
+    def get_driver_class(self) -> type[Driver]:
+        driver_class = super().get_driver_class()
+        if driver_class.__name__ == "LinuxDriver":  # not when TEXTUAL_DRIVER or the web asks for another
+            from terminal.escape_key_driver import PromptEscapeDriver
+
+            return PromptEscapeDriver
+        return driver_class
 
     def get_default_screen(self) -> Screen:
         return MenuScreen(self.context, self.plugins)

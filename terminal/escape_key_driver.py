@@ -1,0 +1,77 @@
+"""Textual's Linux driver with a prompt Esc: the keypad's Cancel key sends a lone ESC, and Textual
+takes a lone ESC for the key only when its input thread's 100 ms poll of the terminal runs out,
+whatever ESCDELAY says. Here the poll ends when the parser's wait for the rest of a sequence does,
+and that wait is ESCAPE_WAIT_MS (ESCDELAY still overrides it, as in Textual).
+
+A terminal writes a whole escape sequence (an arrow, F1) in one go, so a short wait does not split
+one; over a slow remote link ESCDELAY=100 brings back Textual's wait.
+
+Only `run_input_thread` differs from textual.drivers.linux_driver (textual is pinned exactly)."""
+
+from __future__ import annotations
+
+import os
+import selectors
+from codecs import getincrementaldecoder
+
+from textual import constants
+from textual._parser import ParseError
+from textual._time import get_time
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
+
+ESCAPE_WAIT_MS = 10
+IDLE_POLL = 0.1  # seconds: how often the input thread looks at exit_event, as in Textual
+
+
+def escape_wait_seconds(environ: os._Environ[str] | dict[str, str] = os.environ) -> float:
+    """The wait for the rest of an escape sequence: ESCDELAY (ms) if set to a whole number, else
+    ESCAPE_WAIT_MS."""
+    value = environ.get("ESCDELAY", "")
+    if value.strip().isdigit() and int(value) >= 1:
+        return int(value) / 1000
+    return ESCAPE_WAIT_MS / 1000
+
+
+class PromptEscapeDriver(LinuxDriver):
+    """LinuxDriver whose input thread wakes when a pending lone ESC is due, not 100 ms later."""
+
+    def run_input_thread(self) -> None:
+        # XTermParser reads the wait from textual.constants each time it meets an ESC; this
+        # process runs one app, so setting it here sets it for this driver alone.
+        constants.ESCAPE_DELAY = escape_wait_seconds()  # type: ignore[misc]
+        selector = selectors.SelectSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+        fileno = self.fileno
+        parser = XTermParser(self._debug)
+        decode = getincrementaldecoder("utf-8")().decode
+
+        def poll_timeout() -> float:
+            due = parser._timeout_time  # when the parser gives up on the rest of a sequence
+            if due is None:
+                return IDLE_POLL
+            return min(IDLE_POLL, max(0.0, due - get_time()))
+
+        def process(events: list, final: bool = False) -> None:
+            for index, (_key, mask) in enumerate(events):
+                if mask & selectors.EVENT_READ:
+                    data = decode(os.read(fileno, 4096), final=final and index == len(events) - 1)
+                    if not data:
+                        break  # stdin piped and at its end
+                    for message in parser.feed(data):
+                        self.process_message(message)
+            for message in parser.tick():
+                self.process_message(message)
+
+        try:
+            while not self.exit_event.is_set():
+                process(selector.select(poll_timeout()))
+            selector.unregister(fileno)
+            process(selector.select(IDLE_POLL), final=True)
+        finally:
+            selector.close()
+            try:
+                for _message in parser.feed(""):
+                    pass
+            except (EOFError, ParseError):
+                pass
