@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING, Callable
 from textual.app import ComposeResult
 
 from protocol.enums import Reason, Result
+from screens.field_table import FieldTable
 from screens.i18n import N_, day_time
 from screens.prose import Prose
 from screens.keypad import (
     BACK,
     SCROLL_DOWN,
     SCROLL_UP,
-    FieldGrid,
     Key,
     KeypadScreen,
-    field_widgets,
     return_to,
 )
 from screens.result import ResultScreen
@@ -51,23 +50,22 @@ class ConfirmScreen(KeypadScreen):
         self.earlier_fee: int | None = None  # set when the host said the fee changed
 
     def body(self) -> ComposeResult:
-        appointment = self.appointment
         yield Prose(self.t("confirm.prompt"), id="confirm-prompt")
-        yield FieldGrid(
-            *field_widgets(
-                [
-                    (self.t("field.when"), day_time(appointment.scheduled_at, self.locale)),
-                    (self.t("field.service"), service_name(appointment.service, self.locale)),
-                    (self.t("field.address"), " ".join(appointment.address.split())),
-                    (self.t("field.reason"), reason_name(self.reason, self.locale)),
-                ]
-            ),
-            Prose(self.t("field.fee"), classes="field-label"),
-            Prose(self._fee_text(), id="confirm-fee", classes="field-value"),
-            id="confirm-fields",
-        )
+        fields = self._fields()
+        yield FieldTable(fields, emphasised={len(fields) - 1}, id="confirm-fields")
         yield Prose("", id="confirm-fee-changed")
         yield Prose(self.t("confirm.hint"), id="confirm-hint")
+
+    def _fields(self) -> list[tuple[str, str]]:
+        """The appointment, the reason, and last the fee (which stands out)."""
+        appointment = self.appointment
+        return [
+            (self.t("field.when"), day_time(appointment.scheduled_at, self.locale)),
+            (self.t("field.service"), service_name(appointment.service, self.locale)),
+            (self.t("field.address"), " ".join(appointment.address.split())),
+            (self.t("field.reason"), reason_name(self.reason, self.locale)),
+            (self.t("field.fee"), self._fee_text()),
+        ]
 
     def _fee_text(self) -> str:
         money = format_money(self.fee, self.appointment.currency)
@@ -128,7 +126,7 @@ class ConfirmScreen(KeypadScreen):
         self.earlier_fee, self.fee = self.fee, attempt.refused_fee
         currency = self.appointment.currency
         self.set_title(self.t("confirm.title_new_fee"))
-        self.query_one("#confirm-fee", Prose).update(self._fee_text())
+        self.query_one("#confirm-fields", FieldTable).set_pairs(self._fields())
         notice = self.query_one("#confirm-fee-changed", Prose)
         notice.update(
             self.t(

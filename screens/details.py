@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Callable
 from textual.app import ComposeResult
 
 from screens.cancel_terms import CancelTerms
+from screens.field_table import FieldTable
 from screens.i18n import N_, day_time, status_name
-from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, clock_of, field_widgets
+from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, Key, KeypadScreen, clock_of
 from screens.prose import Prose
 from screens.reason import ReasonScreen
 from terminal.voucher import service_name
@@ -38,16 +39,14 @@ class DetailsScreen(KeypadScreen):
     def body(self) -> ComposeResult:
         appointment = self.appointment
         terms = self._terms()
-        yield FieldGrid(
-            *field_widgets(
-                [
-                    (self.t("field.when"), day_time(appointment.scheduled_at, self.locale)),
-                    (self.t("field.service"), service_name(appointment.service, self.locale)),
-                    (self.t("field.address"), " ".join(appointment.address.split())),
-                    (self.t("field.status"), status_name(appointment.status, self.locale)),
-                    (self.t("field.appointment"), appointment.appt_id),
-                ]
-            ),
+        yield FieldTable(
+            [
+                (self.t("field.when"), day_time(appointment.scheduled_at, self.locale)),
+                (self.t("field.service"), service_name(appointment.service, self.locale)),
+                (self.t("field.address"), " ".join(appointment.address.split())),
+                (self.t("field.status"), status_name(appointment.status, self.locale)),
+                (self.t("field.appointment"), appointment.appt_id),
+            ],
             id="details-fields",
         )
         yield Prose(self.t("details.cost"), id="details-cost-title")

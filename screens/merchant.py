@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 
+from screens.field_table import FieldTable
 from screens.i18n import N_
-from screens.keypad import BACK, FieldGrid, Key, KeypadDialog, field_widgets
+from screens.keypad import BACK, Key, KeypadDialog
 from screens.prose import Prose
 
 
@@ -18,13 +19,11 @@ class MerchantScreen(KeypadDialog[bool]):
 
     def body(self) -> ComposeResult:
         terminal = self.context.config.terminal
-        yield FieldGrid(
-            *field_widgets(
-                [
-                    (self.t("merchant.merchant_id"), terminal.merchant_id),
-                    (self.t("merchant.tid"), terminal.tid),
-                ]
-            ),
+        yield FieldTable(
+            [
+                (self.t("merchant.merchant_id"), terminal.merchant_id),
+                (self.t("merchant.tid"), terminal.tid),
+            ],
             id="merchant-numbers",
         )
         yield Prose(self.t("merchant.check"), id="merchant-check")

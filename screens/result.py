@@ -15,8 +15,9 @@ from textual.widgets import Digits
 
 from protocol.enums import Result
 from screens.host_problem import describe_problem
+from screens.field_table import FieldTable
 from screens.i18n import N_, day_time, full_time, t
-from screens.keypad import SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
+from screens.keypad import SCROLL_DOWN, SCROLL_UP, Key, KeypadScreen
 from screens.messages import AttemptChanged, SettleRound, SettlingStopped, VoucherPrinted
 from screens.prose import Prose
 from terminal.client import LinkFailure
@@ -156,14 +157,12 @@ class ResultScreen(KeypadScreen):
             yield Digits(ref, id="ref-digits")
         yield Prose(ref, id="ref-text", classes="" if drawable else "-only")
         fee = "-" if attempt.fee_charged is None else format_money(attempt.fee_charged, attempt.currency or "156")
-        yield FieldGrid(
-            *field_widgets(
-                [
-                    (self.t("field.host_time"), full_time(attempt.host_time, self.locale) if attempt.host_time else "-"),
-                    (self.t("field.fee_charged"), fee),
-                    (self.t("field.appointment"), self._appointment_line(attempt)),
-                ]
-            ),
+        yield FieldTable(
+            [
+                (self.t("field.host_time"), full_time(attempt.host_time, self.locale) if attempt.host_time else "-"),
+                (self.t("field.fee_charged"), fee),
+                (self.t("field.appointment"), self._appointment_line(attempt)),
+            ],
             id="result-fields",
         )
         yield Prose(self.voucher_status, id="voucher-status")
@@ -174,13 +173,11 @@ class ResultScreen(KeypadScreen):
         yield Prose(self.t("result.unknown.headline"), id="result-headline", classes="-warn")
         yield Prose(self.t("result.unknown.what"), id="result-what")
         yield Prose(self.settle_status, id="settle-status")
-        yield FieldGrid(
-            *field_widgets(
-                [
-                    (self.t("field.appointment"), self._appointment_line(attempt)),
-                    (self.t("field.request_id"), attempt.request_id),
-                ]
-            ),
+        yield FieldTable(
+            [
+                (self.t("field.appointment"), self._appointment_line(attempt)),
+                (self.t("field.request_id"), attempt.request_id),
+            ],
             id="result-fields",
         )
         yield Prose(self.t("result.unknown.todo"), id="result-todo")
@@ -198,13 +195,11 @@ class ResultScreen(KeypadScreen):
         yield Prose(self.t(todo), id="result-todo")
         if attempt.host_message:
             yield Prose(self.t("result.host_says", message=attempt.host_message), id="result-detail")
-        yield FieldGrid(
-            *field_widgets(
-                [
-                    (self.t("field.appointment"), self._appointment_line(attempt)),
-                    (self.t("field.request_id"), attempt.request_id),
-                ]
-            ),
+        yield FieldTable(
+            [
+                (self.t("field.appointment"), self._appointment_line(attempt)),
+                (self.t("field.request_id"), attempt.request_id),
+            ],
             id="result-fields",
         )
 

@@ -12,8 +12,9 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from protocol.enums import Result
+from screens.field_table import FieldTable
 from screens.i18n import N_, date_time, day_time, t
-from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
+from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, Key, KeypadScreen
 from screens.messages import AttemptChanged, SettleFailed, VoucherPrinted
 from screens.prose import Prose
 from terminal.journal import Attempt, AttemptState
@@ -179,7 +180,7 @@ class VoucherScreen(AttemptActions, KeypadScreen):
         ]
         if attempt.host_message:
             pairs.append((self.t("field.host_message"), attempt.host_message))
-        yield FieldGrid(*field_widgets(pairs), id="voucher-fields")
+        yield FieldTable(pairs, id="voucher-fields")
 
     def keys(self) -> list[Key]:
         keys = []

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Button, Digits, OptionList, Static
 
+from screens.field_table import FieldTable
 from screens.prose import Prose
 
 PIN = "123456"  # demo_config's supervisor PIN
@@ -48,6 +49,8 @@ def screen_text(screen: Screen) -> str:
             lines.append(widget.value)
         elif isinstance(widget, Prose):
             lines.append(widget.text)
+        elif isinstance(widget, FieldTable):
+            lines.extend(text for pair in widget.pairs for text in pair)
         elif isinstance(widget, Static):
             lines.append(_plain(widget.content))
         elif isinstance(widget, Button):
