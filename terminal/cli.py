@@ -115,7 +115,6 @@ def _run_ui(config: TerminalConfig, *, training: bool) -> int:
     """The app. Its menu is painted first; the terminal (journal, host client, the demo host) is
     opened after that, on a thread of the shell's, since loading and opening it takes longer than
     drawing the menu and the menu needs none of it."""
-    from terminal.journal import JournalError
     from terminal.shell import TerminalOpening, build_app
 
     opened: list[TerminalRuntime] = []
@@ -158,6 +157,10 @@ def _run_ui(config: TerminalConfig, *, training: bool) -> int:
         for runtime in opened:
             runtime.close()
     if app.opening_error is not None:
+        # Imported only now: the journal brings the protocol and sqlite3, which the menu does
+        # not need before it is painted.
+        from terminal.journal import JournalError
+
         if isinstance(app.opening_error, (ConfigError, JournalError)):
             print(f"pos-terminal: {app.opening_error}", file=sys.stderr)
             return EXIT_USAGE
