@@ -83,9 +83,10 @@ class ConfirmScreen(KeypadScreen):
         def job(call: Call) -> CancelOutcome:
             return client.cancel(appointment, reason, fee, on_progress=call.progress)
 
-        self.app.push_screen(
-            WaitingScreen(self.context, job, what=N_("waiting.cancel"), can_abort=False), self._answered
+        waiting = WaitingScreen(
+            self.context, job, what=N_("waiting.cancel"), can_abort=False, next_screen=self._result_screen
         )
+        self.app.push_screen(waiting, self._answered)
 
     def key_scroll_up(self) -> None:
         self.scroll_body(-1)
@@ -98,21 +99,19 @@ class ConfirmScreen(KeypadScreen):
 
     # -- the host's answer
 
-    def _answered(self, answer: Answer | None) -> None:
-        if answer is None:
-            return
+    def _result_screen(self, answer: Answer) -> ResultScreen | None:
+        """What replaces the waiting screen: the result, or None to come back here (a new fee)."""
         if answer.error is not None:
-            self.app.push_screen(
-                ResultScreen(self.context, finish=self.finish, retry=self.come_back, error=answer.error)
-            )
-            return
+            return ResultScreen(self.context, finish=self.finish, retry=self.come_back, error=answer.error)
         attempt = answer.value.attempt
         if _fee_changed(attempt):
-            self._show_new_fee(attempt)
-            return
-        self.app.push_screen(
-            ResultScreen(self.context, finish=self.finish, retry=self.come_back, attempt=attempt)
-        )
+            return None
+        return ResultScreen(self.context, finish=self.finish, retry=self.come_back, attempt=attempt)
+
+    def _answered(self, answer: Answer | None) -> None:
+        """Back here from the waiting screen: the host asks for a new fee."""
+        if answer is not None and answer.value is not None:
+            self._show_new_fee(answer.value.attempt)
 
     def come_back(self, attempt: Attempt | None = None) -> None:
         """Back here from the result, to send again (after BUSY, a link failure, …)."""

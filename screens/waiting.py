@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 from textual.app import ComposeResult
+from textual.screen import Screen
 
 from screens.i18n import N_
 from screens.keypad import Key, KeypadDialog
@@ -47,7 +48,9 @@ class Answer:
 
 
 class WaitingScreen(KeypadDialog[Answer | None]):
-    """Dismisses with the call's Answer, or None when the merchant gave up with Esc."""
+    """Dismisses with the call's Answer, or None when the merchant gave up with Esc. Given
+    `next_screen`, an answer for which it returns a screen is not dismissed but replaced by that
+    screen: the one below is not shown again, only to be covered at once."""
 
     CSS_PATH = "waiting.tcss"
     TITLE = N_("waiting.title")
@@ -59,9 +62,11 @@ class WaitingScreen(KeypadDialog[Answer | None]):
         *,
         what: str,
         can_abort: bool,
+        next_screen: Callable[[Answer], Screen | None] = lambda answer: None,
     ) -> None:
         super().__init__(context)
         self.job = job
+        self.next_screen = next_screen
         self.what = what  # message id: what is being asked of the host
         self.can_abort = can_abort
         self.call = Call()
@@ -118,7 +123,12 @@ class WaitingScreen(KeypadDialog[Answer | None]):
         self._show_stage(PROGRESS_TEXT[message.stage])
 
     def on_host_answered(self, message: HostAnswered) -> None:
-        self.dismiss(Answer(message.value, message.error))
+        answer = Answer(message.value, message.error)
+        following = self.next_screen(answer)
+        if following is None:
+            self.dismiss(answer)
+        else:
+            self.app.switch_screen(following)
 
     def key_abort(self) -> None:
         if self.can_abort:
