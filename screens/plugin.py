@@ -4,6 +4,7 @@ the menu is painted, or at the latest when the plugin is opened."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from terminal.plugin_api import MenuEntry, Plugin, PluginContext
@@ -14,6 +15,11 @@ if TYPE_CHECKING:
 
 def prepare() -> None:
     import screens.home  # noqa: F401 - and with it every screen of the flow
+
+
+def stylesheets() -> list[Path]:
+    """Every screen's .tcss (each lies beside its module)."""
+    return sorted(Path(__file__).parent.glob("*.tcss"))
 
 
 def first_screen(context: PluginContext) -> HomeScreen:
@@ -27,4 +33,5 @@ cancel_appointment_plugin = Plugin(
     entry=MenuEntry("1", {"zh_CN": "取消预约", "en": "Cancel appointment"}),
     first_screen=first_screen,
     prepare=prepare,
+    stylesheets=stylesheets,
 )

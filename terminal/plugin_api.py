@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 if TYPE_CHECKING:
     from terminal.client import HostClient
@@ -46,6 +47,10 @@ class Plugin:
     # Loads what first_screen needs (its screens' modules) ahead of time, so that the first key
     # press does not wait for it; a shell calls it off the UI thread once its menu is painted.
     prepare: Callable[[], None] | None = None
+    # Its screens' Textual CSS files. The shell reads them all at once while the menu is idle:
+    # read at a screen's first push, each would re-parse the whole stylesheet and restyle every
+    # widget of the app in the middle of a key.
+    stylesheets: Callable[[], Sequence[Path]] | None = None
 
 
 def discover_plugins() -> list[Plugin]:

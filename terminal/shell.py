@@ -237,7 +237,9 @@ class ShellApp(App[None]):
 
     def on_ready(self) -> None:
         # The first frame is on the screen: what the menu did not need is opened now.
-        if isinstance(self.context, TerminalOpening):
+        if not isinstance(self.context, TerminalOpening):
+            self._read_plugin_stylesheets()
+        else:
             self._opening = threading.Thread(
                 target=self._open_terminal, args=(self.context,), name="open-terminal", daemon=True
             )
@@ -274,9 +276,26 @@ class ShellApp(App[None]):
             self.exit()
             return
         self.context = message.context
+        self._read_plugin_stylesheets()
         for screen in self.screen_stack:
             if isinstance(screen, MenuScreen):
                 screen.terminal_opened(message.context)
+
+    def _read_plugin_stylesheets(self) -> None:
+        """The plugins' CSS files read and parsed together, once, while only the menu is up; a
+        screen's first push then finds its CSS already there (Textual checks has_source)."""
+        stylesheet = self.stylesheet
+        try:
+            paths = [path for plugin in self.plugins if plugin.stylesheets for path in plugin.stylesheets()]
+            unread = [path for path in paths if not stylesheet.has_source(str(path), "")]
+            if not unread:
+                return
+            for path in unread:
+                stylesheet.read(path)
+            stylesheet.reparse()
+            stylesheet.update(self)
+        except Exception:  # noqa: BLE001 - the screen with the bad CSS fails, and says so, when pushed
+            log.exception("reading the plugins' stylesheets ahead")
 
 
 def build_app(

@@ -406,3 +406,25 @@ def test_a_long_address_scrolls_into_view_at_40_by_16(make_app) -> None:
         await wait_until(pilot, lambda: body.scroll_y == 0, "scrolled back")
 
     run(make_app("en"), scenario, size=(40, 16))
+
+
+def test_no_screen_of_the_flow_reparses_the_stylesheet_when_first_shown(make_app, client, monkeypatch) -> None:
+    """The plugin's CSS is read while the menu is up: a first push that re-parsed it would restyle
+    every widget of the app in the middle of a key (tens of ms)."""
+    from screens.plugin import stylesheets
+
+    client.cancel_script.append(Ok("C20261127000042"))
+    reparsed: list[str] = []
+
+    async def scenario(pilot) -> None:
+        await wait_for_screen(pilot, MenuScreen)
+        stylesheet = pilot.app.stylesheet
+        assert all(stylesheet.has_source(str(path), "") for path in stylesheets())
+        original = stylesheet.reparse
+        monkeypatch.setattr(stylesheet, "reparse", lambda: (reparsed.append(type(pilot.app.screen).__name__), original()))
+        await to_confirmation(pilot, FREE.appt_id, through_pin=True)
+        await press(pilot, "enter")
+        await wait_for_screen(pilot, ResultScreen)
+
+    run(make_app(), scenario)
+    assert reparsed == []
