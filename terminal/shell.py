@@ -104,6 +104,7 @@ class MenuScreen(Screen[None]):
         self.context = context
         self.plugins = plugins
         self._chosen: Plugin | None = None  # pressed before the terminal was open
+        self._clock_shown = ""
 
     def compose(self) -> ComposeResult:
         locale = self.context.locale
@@ -127,8 +128,12 @@ class MenuScreen(Screen[None]):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        now = self.app.clock()  # type: ignore[attr-defined]
-        self.query_one("#shell-clock", Static).update(clock_text(now, self.context.locale))
+        # Asked every second, shown to the minute: a Static's update lays the screen out again,
+        # so only a new minute is drawn.
+        shown = clock_text(self.app.clock(), self.context.locale)  # type: ignore[attr-defined]
+        if shown != self._clock_shown:
+            self._clock_shown = shown
+            self.query_one("#shell-clock", Static).update(shown)
 
     def on_key(self, event: events.Key) -> None:
         for button in self.query(MenuButton):

@@ -27,6 +27,22 @@ from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, w
 from tests.screens.scripted_client import FREE
 
 
+def test_the_clock_moves_on_with_the_minute(make_app) -> None:
+    from datetime import timedelta
+
+    app = make_app()
+    start = app.clock()
+    now = [start]
+    app.clock = lambda: now[0]
+
+    async def scenario(pilot) -> None:
+        assert "09:30" in screen_text(pilot.app.screen)
+        now[0] = start + timedelta(minutes=1)
+        await wait_until(pilot, lambda: "09:31" in screen_text(pilot.app.screen), "the clock at 09:31")
+
+    run(app, scenario)
+
+
 def test_the_plugin_is_found_through_its_entry_point() -> None:
     assert cancel_appointment_plugin in discover_plugins()
 
