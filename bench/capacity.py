@@ -143,6 +143,9 @@ def measure(lines: int, workers: int, cancels: int, workdir: Path, pause: int = 
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         host.stderr.readline()  # "serving ...": the store is loaded
+        # What it says later (a line lost at the end, say) is read too: a full pipe would stop it.
+        host_said: list[str] = []
+        threading.Thread(target=lambda: host_said.extend(host.stderr), daemon=True).start()
         start_at = time.monotonic() + 3.0 + 0.1 * lines
         groups = [list(range(lines))[w::workers] for w in range(min(workers, lines))]
         for group in groups:

@@ -296,8 +296,8 @@ class KeypadFrame:
                 self._run_key(key)
                 # The pressed look once the key's result is on the screen: restyling a button
                 # costs more than most keys' own work, and must not hold that result back. Not
-                # when the key brought up another screen or closed this one: the look would be
-                # drawn under that screen, and the screen on top redrawn for it, twice.
+                # when the key has already put another screen on top or closed this one: the
+                # look would be drawn under it, and the screen on top redrawn for it, twice.
                 if self.is_current:  # type: ignore[attr-defined]
                     self.call_after_refresh(self._flash, key)  # type: ignore[attr-defined]
                 return

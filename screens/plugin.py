@@ -18,8 +18,9 @@ def prepare() -> None:
 
 
 def stylesheets() -> list[Path]:
-    """Every screen's .tcss (each lies beside its module)."""
-    return sorted(Path(__file__).parent.glob("*.tcss"))
+    """Every screen's .tcss (each lies beside its module), by the resolved path Textual gives a
+    screen's CSS_PATH, so that the shell's read-ahead is found at the push (through a symlink too)."""
+    return sorted(Path(__file__).resolve().parent.glob("*.tcss"))
 
 
 def first_screen(context: PluginContext) -> HomeScreen:

@@ -1,10 +1,12 @@
 """Textual's Linux driver with a prompt Esc: the keypad's Cancel key sends a lone ESC, and Textual
 takes a lone ESC for the key only when its input thread's 100 ms poll of the terminal runs out,
-whatever ESCDELAY says. Here the poll ends when the parser's wait for the rest of a sequence does,
-and that wait is ESCAPE_WAIT_MS (ESCDELAY still overrides it, as in Textual).
+whatever ESCDELAY says. Here the poll ends when the parser's wait for the next byte of a sequence
+does, and that wait is ESCAPE_WAIT_MS.
 
-A terminal writes a whole escape sequence (an arrow, F1) in one go, so a short wait does not split
-one; over a slow remote link ESCDELAY=100 brings back Textual's wait.
+The wait applies between any two bytes of a sequence. A terminal (and the pty or console behind
+it) hands over an arrow's or F1's bytes together; a link that splits one by more than the wait (a
+slow ssh hop, a terminal server) would turn an arrow into Esc and two letters: there ESCDELAY
+(ms, as in Textual) sets a longer wait, ESCDELAY=100 Textual's own.
 
 Only `run_input_thread` differs from textual.drivers.linux_driver (textual is pinned exactly)."""
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import selectors
 from codecs import getincrementaldecoder
+from collections.abc import Mapping
 
 from textual import constants
 from textual._parser import ParseError
@@ -24,13 +27,22 @@ ESCAPE_WAIT_MS = 10
 IDLE_POLL = 0.1  # seconds: how often the input thread looks at exit_event, as in Textual
 
 
-def escape_wait_seconds(environ: os._Environ[str] | dict[str, str] = os.environ) -> float:
-    """The wait for the rest of an escape sequence: ESCDELAY (ms) if set to a whole number, else
-    ESCAPE_WAIT_MS."""
-    value = environ.get("ESCDELAY", "")
-    if value.strip().isdigit() and int(value) >= 1:
-        return int(value) / 1000
-    return ESCAPE_WAIT_MS / 1000
+def escape_wait_seconds(environ: Mapping[str, str] = os.environ) -> float:
+    """The wait for the rest of an escape sequence: ESCDELAY (ms; at least 1, as Textual reads it)
+    when it is a whole number, else ESCAPE_WAIT_MS."""
+    try:
+        milliseconds = int(environ["ESCDELAY"])
+    except (KeyError, ValueError):
+        milliseconds = ESCAPE_WAIT_MS
+    return max(1, milliseconds) / 1000
+
+
+def poll_timeout(sequence_due: float | None, now: float) -> float:
+    """How long the input thread may wait for input: until the parser gives up on the rest of a
+    sequence (`sequence_due`, on the parser's clock), at most IDLE_POLL."""
+    if sequence_due is None:
+        return IDLE_POLL
+    return min(IDLE_POLL, max(0.0, sequence_due - now))
 
 
 class PromptEscapeDriver(LinuxDriver):
@@ -46,12 +58,6 @@ class PromptEscapeDriver(LinuxDriver):
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
 
-        def poll_timeout() -> float:
-            due = parser._timeout_time  # when the parser gives up on the rest of a sequence
-            if due is None:
-                return IDLE_POLL
-            return min(IDLE_POLL, max(0.0, due - get_time()))
-
         def process(events: list, final: bool = False) -> None:
             for index, (_key, mask) in enumerate(events):
                 if mask & selectors.EVENT_READ:
@@ -65,7 +71,8 @@ class PromptEscapeDriver(LinuxDriver):
 
         try:
             while not self.exit_event.is_set():
-                process(selector.select(poll_timeout()))
+                # _timeout_time: when the parser gives up waiting for the rest of a sequence.
+                process(selector.select(poll_timeout(parser._timeout_time, get_time())))
             selector.unregister(fileno)
             process(selector.select(IDLE_POLL), final=True)
         finally:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
-from textual import events
+from textual import constants, events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -231,7 +231,8 @@ class ShellApp(App[None]):
 
     def get_driver_class(self) -> type[Driver]:
         driver_class = super().get_driver_class()
-        if driver_class.__name__ == "LinuxDriver":  # not when TEXTUAL_DRIVER or the web asks for another
+        # Textual's own choice on Linux; not when TEXTUAL_DRIVER names one (even LinuxDriver).
+        if constants.DRIVER is None and driver_class.__name__ == "LinuxDriver":
             from terminal.escape_key_driver import PromptEscapeDriver
 
             return PromptEscapeDriver
@@ -292,15 +293,25 @@ class ShellApp(App[None]):
         stylesheet = self.stylesheet
         try:
             paths = [path for plugin in self.plugins if plugin.stylesheets for path in plugin.stylesheets()]
-            unread = [path for path in paths if not stylesheet.has_source(str(path), "")]
-            if not unread:
-                return
-            for path in unread:
-                stylesheet.read(path)
+        except Exception:  # noqa: BLE001 - then each screen's CSS is read when it is first pushed
+            log.exception("listing the plugins' stylesheets")
+            return
+        unread = [path for path in paths if not stylesheet.has_source(str(path), "")]
+        if not unread:
+            return
+        for path in unread:
+            stylesheet.read(path)
+        try:
             stylesheet.reparse()
-            stylesheet.update(self)
-        except Exception:  # noqa: BLE001 - the screen with the bad CSS fails, and says so, when pushed
+        except Exception:  # noqa: BLE001 - a plugin's bad CSS must not take the menu down
             log.exception("reading the plugins' stylesheets ahead")
+            # Taken out again, so that the screen with the bad CSS reads it when it is pushed
+            # and fails then, saying why, as it would have without this.
+            for path in unread:
+                stylesheet.source.pop((str(path), ""), None)
+            stylesheet.reparse()
+            return
+        stylesheet.update(self)
 
 
 def build_app(

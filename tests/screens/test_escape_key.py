@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from bench.pty_session import PtySession, clean_env
-from terminal.escape_key_driver import ESCAPE_WAIT_MS, PromptEscapeDriver, escape_wait_seconds
+from terminal.escape_key_driver import (
+    ESCAPE_WAIT_MS,
+    IDLE_POLL,
+    PromptEscapeDriver,
+    escape_wait_seconds,
+    poll_timeout,
+)
 
 KEY_ECHO_APP = """
 from textual.app import App
@@ -57,9 +63,18 @@ def test_an_arrow_stays_one_key(key_echo):
 def test_escdelay_still_sets_the_wait():
     assert escape_wait_seconds({}) == ESCAPE_WAIT_MS / 1000
     assert escape_wait_seconds({"ESCDELAY": "100"}) == 0.1
-    # Not a whole number of milliseconds: the default, as Textual does with a bad value.
+    # Read as Textual reads it: not a whole number, the default; below 1 ms, 1 ms.
     assert escape_wait_seconds({"ESCDELAY": "fast"}) == ESCAPE_WAIT_MS / 1000
-    assert escape_wait_seconds({"ESCDELAY": "0"}) == ESCAPE_WAIT_MS / 1000
+    assert escape_wait_seconds({"ESCDELAY": "0"}) == 0.001
+
+
+def test_the_input_thread_wakes_when_a_lone_escape_is_due():
+    # Nothing pending: Textual's idle poll. A lone ESC read at t=10.000 and due 10 ms later: the
+    # thread wakes then, not at the end of a 100 ms poll; overdue: at once.
+    assert poll_timeout(None, 10.0) == IDLE_POLL
+    assert poll_timeout(10.010, 10.002) == pytest.approx(0.008)
+    assert poll_timeout(10.010, 10.020) == 0.0
+    assert poll_timeout(11.0, 10.0) == IDLE_POLL
 
 
 def test_the_shell_runs_on_it_unless_another_driver_is_asked_for(make_app, monkeypatch):

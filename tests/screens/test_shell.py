@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from textual.css.stylesheet import StylesheetParseError
+
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -69,6 +72,34 @@ class HelloScreen(Screen[None]):
     def on_key(self, event) -> None:
         if event.key == "escape":
             self.dismiss()
+
+
+def test_a_plugin_whose_css_is_bad_fails_only_when_its_screen_opens(make_app, tmp_path) -> None:
+    bad = tmp_path / "bad.tcss"
+    bad.write_text("StyledScreen { colour: red; }\n", encoding="utf-8")
+
+    class StyledScreen(HelloScreen):
+        CSS_PATH = str(bad)
+
+    context = make_app().context
+    plugin = Plugin(
+        "styled", MenuEntry("2", {"zh_CN": "样式", "en": "Styled"}), lambda _context: StyledScreen(),
+        stylesheets=lambda: [bad],
+    )
+    app = build_app(context, [plugin], clock=make_app().clock)
+
+    menu_worked = []
+
+    async def scenario(pilot) -> None:
+        # The read-ahead met the bad CSS: the menu works, and the file is not kept as read.
+        assert "2 样式" in screen_text(pilot.app.screen)
+        assert not pilot.app.stylesheet.has_source(str(bad), "")
+        menu_worked.append(True)
+        await press(pilot, "2")
+
+    with pytest.raises(StylesheetParseError):
+        run(app, scenario)
+    assert menu_worked
 
 
 def test_the_shell_runs_any_plugin_and_survives_a_broken_one(make_app) -> None:
