@@ -4,7 +4,8 @@ the same run as the floor (a label updated on a key press, a screen pushed, Esc)
 
 Each pass starts `pos-terminal` in demo mode (no config) and goes through the whole flow by
 keypad keys: menu 1, PIN 123456, Enter, 1 (merchant), Enter (list), 4 (details), Enter (reason),
-1 (confirm), Enter (cancel: waiting, result), Enter (list again), Esc, 2 (history), Esc, Esc. A
+1 (confirm), Enter (cancel: waiting, result), Enter (list again), then 5 times 4 and Esc (details
+again: a screen shown before, as most of a day's are), Esc, 2 (history), Esc, Esc. A
 key's time runs from writing it to the pty to the read that brings the next screen's own text
 (a marker); the medians over the passes are printed. The first key comes a second after the menu
 is painted. Target: <= 16 ms (one 60 Hz frame).
@@ -26,6 +27,7 @@ from pty_session import BIN, PtySession, clean_env, load_average
 
 FRAME_MS = 1000 / 60
 FIRST_KEY_AFTER = 1.0  # seconds after the menu is painted
+AGAIN, AGAIN_PAUSE = 5, 0.3  # list -> details -> list once more, a person's pace apart
 PIN = "123456"
 
 # (screen, key, [(what is timed, marker), ...], note). A marker is text that only the screen
@@ -44,13 +46,14 @@ FLOW = [
     ("reason", "1", [("confirm", "确认取消这个预约")], ""),
     ("confirm", "enter", [("waiting (cancel)", "正在向主机发送取消"), ("result painted", "预约已取消")], "CANCEL exchange"),
     ("result", "enter", [("waiting (list)", "正在向主机查询预约"), ("list painted", "共 4 个")], "LIST exchange"),
-    ("list", "escape", [("plugin menu", "技术员：线路")], "Esc: a lone ESC waits 10 ms for the rest of a sequence"),
+    ("list", "escape", [("plugin menu", "技术员：线路")], "Esc: 10 ms wait for the rest of a sequence"),
     ("plugin menu", "2", [("history", "最新的在前")], ""),
-    ("history", "escape", [("plugin menu", "技术员：线路")], "Esc: a lone ESC waits 10 ms for the rest of a sequence"),
-    ("plugin menu", "escape", [("shell menu", "按数字键选择功能")], "Esc: a lone ESC waits 10 ms for the rest of a sequence"),
+    ("history", "escape", [("plugin menu", "技术员：线路")], "Esc: 10 ms wait for the rest of a sequence"),
+    ("plugin menu", "escape", [("shell menu", "按数字键选择功能")], "Esc: 10 ms wait for the rest of a sequence"),
 ]
 
 FLOOR_APP = '''
+from terminal.escape_key_driver import PromptEscapeDriver
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Label
@@ -83,7 +86,8 @@ class Floor(App[None]):
             self.query_one("#count", Label).update(f"按键 {self.presses} 次")
 
 
-Floor().run()
+# The same input driver as pos-terminal, so that Esc costs both the same 10 ms wait.
+Floor(driver_class=PromptEscapeDriver).run()
 '''
 
 
@@ -100,6 +104,13 @@ def terminal_pass(home: Path, env: dict[str, str], size: tuple[int, int]) -> lis
             times = session.press(key, *(marker for _what, marker in marks))
             for (what, _marker), seconds in zip(marks, times):
                 out.append((f"{screen}: {key}", what, seconds))
+            if (screen, key) == ("result", "enter"):
+                # The same screens again, as most of a day's keys are: built before, styled before.
+                for _ in range(AGAIN):
+                    time.sleep(AGAIN_PAUSE)
+                    out.append(("list: 4 (again)", "details", session.press("4", "取消费用")[0]))
+                    time.sleep(AGAIN_PAUSE)
+                    out.append(("details: escape (again)", "list", session.press("escape", "共 4 个")[0]))
         session.quit()
     return out
 
@@ -155,7 +166,7 @@ def main() -> None:
         if label.startswith("floor"):
             continue
         median = statistics.median(values) * 1000
-        is_escape = label.endswith("escape")
+        is_escape = "escape" in label
         base = floor["screen popped"] if is_escape else floor["label updated"] if "digit" in what else floor["screen pushed"]
         exchange = "exchange" in notes.get(label, "") and "painted" in what
         verdict = "meets" if median <= FRAME_MS else "n/a (host exchange)" if exchange else "MISSES"
@@ -174,9 +185,9 @@ def main() -> None:
         f"(label update on a key, a screen of labels pushed, and popped with Esc), {4 * args.passes} presses each."
         f"\nPIN digits together: median {statistics.median(digits):.1f} ms over {len(digits)} presses."
         f"\nvs floor: a label update's floor for the PIN digits, the pop's for Esc, the push's for the rest."
-        f"\nEsc: the floor app's Textual takes a lone ESC for the key only when its input thread's 100 ms"
-        f" poll ends; pos-terminal's driver (terminal/escape_key_driver.py) wakes when the 10 ms wait for"
-        f" the rest of a sequence is over, so its Esc is compared with the pop's cost, not that poll."
+        f"\nEsc: both apps run on terminal/escape_key_driver.py, which takes a lone ESC for the key once"
+        f" a 10 ms wait for the rest of a sequence is over (Textual's own driver: at the end of its"
+        f" 100 ms input poll, about 105 ms)."
         f"\ntarget: <= {FRAME_MS:.1f} ms a key; the exchanges' own time is in bench/e2e.py."
         f"\nload average at end: {load_average()}"
     )

@@ -20,6 +20,8 @@ from terminal.client import AppointmentPage
 from terminal.voucher import service_name
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from protocol import Appointment
     from terminal.plugin_api import PluginContext
 
@@ -35,15 +37,9 @@ def load_appointments(
         return context.client.list_appointments(page, on_sent=call.sent, abort=call.abort)
 
     async def answered(answer: Answer | None) -> None:
+        """What new_list left: Esc, an emptied page, an empty list, a page for the list below."""
         if answer is None:
             return  # Esc before the request left: stay where we were
-        if answer.error is not None:
-            app.push_screen(
-                HostProblemScreen(
-                    context, answer.error, retry=lambda: load_appointments(app, context, page, into)
-                )
-            )
-            return
         result: AppointmentPage = answer.value
         if not result.appointments and result.total and page > 0:
             # This page emptied (a cancellation moved the rest up): show the last one there is.
@@ -54,15 +50,23 @@ def load_appointments(
                 into.dismiss()
             app.push_screen(EmptyListScreen(context, retry=lambda: load_appointments(app, context)))
             return
-        if into is not None:
-            await into.show_page(result)
-        else:
-            app.push_screen(AppointmentListScreen(context, result))
+        assert into is not None  # a page for no list on the stack became one in new_list
+        await into.show_page(result)
+
+    def new_list(answer: Answer) -> Screen | None:
+        # A first page (or a problem) replaces the waiting screen: the screen below is not shown
+        # again for a frame only to be covered. Anything else comes back through `answered`.
+        if answer.error is not None:
+            return HostProblemScreen(context, answer.error, retry=lambda: load_appointments(app, context, page, into))
+        if into is None and answer.value.appointments:
+            return AppointmentListScreen(context, answer.value)
+        return None
 
     # Textual hands a dismissed screen's result to whatever pushed it. The caller may be a screen
     # on its way out (the result after Enter, a problem screen's retry): were it to push, the
     # answer would go to a closed screen and be lost. The app outlives every wait, so it pushes.
-    app.call_next(app.push_screen, WaitingScreen(context, job, what=N_("waiting.list"), can_abort=True), answered)
+    waiting = WaitingScreen(context, job, what=N_("waiting.list"), can_abort=True, next_screen=new_list)
+    app.call_next(app.push_screen, waiting, answered)
 
 
 class AppointmentListScreen(KeypadScreen):
