@@ -172,7 +172,12 @@ def measure(lines: int, workers: int, cancels: int, workdir: Path, pause: int = 
         for process in ([host] if host else []) + cables:
             process.terminate()
         for process in ([host] if host else []) + cables:
-            process.wait(10)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:  # never left running: it would hold its pty paths
+                print(f"{process.args[:2]} did not stop within 10 s; killed", file=sys.stderr)
+                process.kill()
+                process.wait(10)
     results = {int(k): v for out in outputs for k, v in out["lines"].items()}
     cpu["clients"] = sum(out["cpu"] for out in outputs)
     # Only exchanges made while every line was still busy count: the last line to start its last

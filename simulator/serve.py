@@ -140,7 +140,9 @@ class HostServer:
         lost = False
         while not self._stopping.is_set():
             try:
-                port = serial.serial_for_url(url, baudrate=self.baud, timeout=_READ_TIMEOUT)
+                # exclusive: a second host on the same device (one left running, retrying a pty
+                # path that now names another cable's end) would take half of its bytes.
+                port = serial.serial_for_url(url, baudrate=self.baud, timeout=_READ_TIMEOUT, exclusive=True)
             except (serial.SerialException, OSError, ValueError) as problem:
                 if not lost:
                     lost = True

@@ -142,6 +142,25 @@ def test_a_vanished_line_is_reopened_and_never_stops_the_other_lines(
         steady.stop()
 
 
+def test_a_second_host_on_the_same_line_gets_none_of_its_bytes(
+    store_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A host left running retries its lines' paths; a pty path may meanwhile name another
+    # cable's end. It must not read from a line another host holds.
+    caplog.set_level(logging.WARNING, logger="simulator.serve")
+    other_store = tmp_path / "other.db"
+    with HostStore(other_store) as store:
+        store.load(vector_data())
+    with NullModemCable() as cable, HostServer([cable.path_b], store_path, clock=lambda: NOW, timers=TIMERS):
+        with LineTerminal(cable.path_a, timers=TIMERS) as terminal:
+            assert terminal.ask(EchoRequest(NOW)).result is Result.OK  # the first host holds it
+        with HostServer([cable.path_b], other_store, clock=lambda: NOW, timers=TIMERS):
+            wait_until(lambda: f"{cable.path_b}: cannot open" in caplog.text, "the second host refused")
+            with LineTerminal(cable.path_a, timers=TIMERS) as terminal:
+                for _ in range(10):
+                    assert terminal.ask(EchoRequest(NOW)).result is Result.OK
+
+
 def test_the_trace_shows_every_frame_both_ways_decoded_and_never_a_key(store_path: Path) -> None:
     trace = io.StringIO()
     with (
