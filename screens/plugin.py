@@ -23,6 +23,22 @@ def stylesheets() -> list[Path]:
     return sorted(Path(__file__).resolve().parent.glob("*.tcss"))
 
 
+def widget_classes() -> list[type]:
+    """The widget classes the screens mount: those defined in screens/ (screens included) and the
+    Textual widgets they use as they are."""
+    import screens.home  # noqa: F401 - and with it every screen module
+    from textual.widget import Widget
+    from textual.widgets import Digits, OptionList, Static
+
+    found, pending = [], [Widget]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            pending.append(subclass)
+            if subclass.__module__.startswith("screens."):
+                found.append(subclass)
+    return [*found, Digits, OptionList, Static]
+
+
 def first_screen(context: PluginContext) -> HomeScreen:
     from screens.home import HomeScreen
 
@@ -35,4 +51,5 @@ cancel_appointment_plugin = Plugin(
     first_screen=first_screen,
     prepare=prepare,
     stylesheets=stylesheets,
+    widget_classes=widget_classes,
 )

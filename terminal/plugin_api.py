@@ -51,6 +51,9 @@ class Plugin:
     # read at a screen's first push, each would re-parse the whole stylesheet and restyle every
     # widget of the app in the middle of a key.
     stylesheets: Callable[[], Sequence[Path]] | None = None
+    # The widget classes its screens mount: their DEFAULT_CSS is read ahead with the stylesheets
+    # (else the first screen to mount one parses it, and re-sorts every rule, mid-key).
+    widget_classes: Callable[[], Sequence[type]] | None = None
 
 
 def discover_plugins() -> list[Plugin]:

@@ -288,19 +288,25 @@ class ShellApp(App[None]):
                 screen.terminal_opened(message.context)
 
     def _read_plugin_stylesheets(self) -> None:
-        """The plugins' CSS files read and parsed together, once, while only the menu is up; a
-        screen's first push then finds its CSS already there (Textual checks has_source)."""
+        """The plugins' CSS files and their widgets' DEFAULT_CSS read and parsed together, once,
+        while only the menu is up. A screen's first push then finds its CSS already there
+        (Textual checks has_source) and its widgets' too (add_source of the same CSS is a no-op),
+        instead of re-parsing and re-sorting every rule in the middle of a key."""
         stylesheet = self.stylesheet
         try:
             paths = [path for plugin in self.plugins if plugin.stylesheets for path in plugin.stylesheets()]
+            classes = [cls for plugin in self.plugins if plugin.widget_classes for cls in plugin.widget_classes()]
         except Exception:  # noqa: BLE001 - then each screen's CSS is read when it is first pushed
             log.exception("listing the plugins' stylesheets")
             return
         unread = [path for path in paths if not stylesheet.has_source(str(path), "")]
-        if not unread:
-            return
         for path in unread:
             stylesheet.read(path)
+        for cls in classes:
+            # What Textual adds when it registers the first widget of the class; _get_default_css
+            # reads only the class (textual is pinned: tests/screens/test_cancel_flow.py holds it).
+            for read_from, css, tie_breaker, scope in object.__new__(cls)._get_default_css():
+                stylesheet.add_source(css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker, scope=scope)
         try:
             stylesheet.reparse()
         except Exception:  # noqa: BLE001 - a plugin's bad CSS must not take the menu down

@@ -409,8 +409,8 @@ def test_a_long_address_scrolls_into_view_at_40_by_16(make_app) -> None:
 
 
 def test_no_screen_of_the_flow_reparses_the_stylesheet_when_first_shown(make_app, client, monkeypatch) -> None:
-    """The plugin's CSS is read while the menu is up: a first push that re-parsed it would restyle
-    every widget of the app in the middle of a key (tens of ms)."""
+    """The plugin's CSS (its files and its widgets' DEFAULT_CSS) is read while the menu is up: a
+    first push that re-parsed it would restyle every widget of the app in the middle of a key."""
     from screens.plugin import stylesheets
 
     client.cancel_script.append(Ok("C20261127000042"))
@@ -422,9 +422,13 @@ def test_no_screen_of_the_flow_reparses_the_stylesheet_when_first_shown(make_app
         assert all(stylesheet.has_source(str(path), "") for path in stylesheets())
         original = stylesheet.reparse
         monkeypatch.setattr(stylesheet, "reparse", lambda: (reparsed.append(type(pilot.app.screen).__name__), original()))
+        sources = set(stylesheet.source)
         await to_confirmation(pilot, FREE.appt_id, through_pin=True)
         await press(pilot, "enter")
         await wait_for_screen(pilot, ResultScreen)
+        # Nor does any widget of theirs bring DEFAULT_CSS the read-ahead missed (each would be
+        # parsed, and every rule sorted again, when its first widget is mounted).
+        assert set(stylesheet.source) - sources == set()
 
     run(make_app(), scenario)
     assert reparsed == []
