@@ -12,7 +12,6 @@ import logging
 import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -97,12 +96,8 @@ def _run_cable(args: argparse.Namespace) -> int:
         unplug=tuple(args.unplug),
     )
     cable = NullModemCable(settings, link_a=args.link_a, link_b=args.link_b)
-    stop_requested = threading.Event()
     # Installed before the paths are printed, so whoever reads them may signal at once.
-    previous_handlers = {
-        signum: signal.signal(signum, lambda _signum, _frame: stop_requested.set())
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    stop_requested, previous_handlers = _on_stop_signals()
     try:
         try:
             cable.start()
@@ -130,6 +125,29 @@ def _run_cable(args: argparse.Namespace) -> int:
         cable.stop()
         for signum, handler in previous_handlers.items():
             signal.signal(signum, handler)
+
+
+class StopSignal:
+    """SIGINT or SIGTERM received, in a plain attribute. Not a threading.Event: the handler runs on
+    the main thread, and Event.set() there takes the lock that the same thread's Event.wait() may
+    hold at that moment, and waits for it for ever (a host SIGTERMed under load hung so)."""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.received = True
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep (a signal's handler runs meanwhile); whether one has come."""
+        if not self.received:
+            time.sleep(seconds)
+        return self.received
+
+
+def _on_stop_signals() -> tuple[StopSignal, dict[int, object]]:
+    stop = StopSignal()
+    return stop, {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 def _cable_report(counters: CableCounters, seed: int, seconds: float) -> str:
@@ -255,11 +273,7 @@ def _run_host(args: argparse.Namespace) -> int:
 
 
 def _serve_until_signalled(server: HostServer, announcement: str) -> None:
-    stop_requested = threading.Event()
-    previous_handlers = {
-        signum: signal.signal(signum, lambda _signum, _frame: stop_requested.set())
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    stop_requested, previous_handlers = _on_stop_signals()
     try:
         server.start()
         print(announcement, file=sys.stderr, flush=True)

@@ -184,3 +184,21 @@ def test_report_on_a_missing_db_is_a_usage_error(tmp_path: Path, capsys: pytest.
     assert main(["report", "--db", str(tmp_path / "none.db")]) == 2
     assert "no such database; pass the --db file the host was started with" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "none.db")
+
+
+def test_sigterm_ends_the_serving_loops_wait_without_a_lock() -> None:
+    # The handler runs on the main thread, between two of its bytecodes: maybe inside the very
+    # lock its loop waits on, so it must take none (an Event's set() there once never returned).
+    from simulator.cli import _on_stop_signals
+
+    stop, previous = _on_stop_signals()
+    try:
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        waits = 0
+        while not stop.wait(0.02):
+            waits += 1
+            assert waits < 500, "SIGTERM never noted"
+        assert stop.received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
