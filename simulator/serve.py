@@ -42,6 +42,7 @@ _IDLE_READ_TIMEOUT = 0.2
 _FIRST_BACKOFF = 0.1
 _LONGEST_BACKOFF = 5.0
 _STOP_JOIN_TIMEOUT = 5.0
+_FIRST_OPEN_TIMEOUT = 5.0  # start() waits at most this for a line's first open
 
 
 @dataclass
@@ -100,12 +101,17 @@ class HostServer:
             raise RuntimeError("this host is already serving; make a new HostServer")
         self._store = HostStore(self.store_path)
         logic = HostLogic(self._store, self._clock, busy=self._busy)
+        tried = [threading.Event() for _url in self.ports]
         self._threads = [
-            threading.Thread(target=self._serve_port, args=(url, logic), name=f"host {url}", daemon=True)
-            for url in self.ports
+            threading.Thread(target=self._serve_port, args=(url, logic, first), name=f"host {url}", daemon=True)
+            for url, first in zip(self.ports, tried)
         ]
         for thread in self._threads:
             thread.start()
+        # Back once every line has been tried: one that opened is read from from now on (opening
+        # flushes what the line held before, so a request sent earlier would be lost unseen).
+        for first in tried:
+            first.wait(_FIRST_OPEN_TIMEOUT)
         return self
 
     def stop(self) -> None:
@@ -134,7 +140,7 @@ class HostServer:
 
     # -- one port
 
-    def _serve_port(self, url: str, logic: HostLogic) -> None:
+    def _serve_port(self, url: str, logic: HostLogic, tried: threading.Event) -> None:
         backoff = _FIRST_BACKOFF
         # Said once when the line is lost and once when it is back, not on every retry.
         lost = False
@@ -144,12 +150,14 @@ class HostServer:
                 # path that now names another cable's end) would take half of its bytes.
                 port = serial.serial_for_url(url, baudrate=self.baud, timeout=_READ_TIMEOUT, exclusive=True)
             except (serial.SerialException, OSError, ValueError) as problem:
+                tried.set()
                 if not lost:
                     lost = True
                     log.warning("%s: cannot open (%s); trying again, %.1f s apart at most", url, problem, _LONGEST_BACKOFF)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, _LONGEST_BACKOFF)
                 continue
+            tried.set()
             if lost:
                 log.warning("%s: open again", url)
                 lost = False
