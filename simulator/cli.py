@@ -293,7 +293,9 @@ def _check_ports(urls: list[str], baud: int) -> None:
 
     for url in urls:
         try:
-            serial.serial_for_url(url, baudrate=baud).close()
+            # exclusive, as HostServer opens it: a line another host holds is refused here,
+            # before this open could flush its input and reset its speed.
+            serial.serial_for_url(url, baudrate=baud, exclusive=True).close()
         except (serial.SerialException, OSError, ValueError) as problem:
             raise _StartupError(f"cannot open --port {url} ({problem}); check the device path or URL") from None
 

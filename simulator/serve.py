@@ -100,6 +100,7 @@ class HostServer:
         if self._store is not None:
             raise RuntimeError("this host is already serving; make a new HostServer")
         self._store = HostStore(self.store_path)
+        self._stopping.clear()  # a HostServer stopped may be started again
         logic = HostLogic(self._store, self._clock, busy=self._busy)
         tried = [threading.Event() for _url in self.ports]
         self._threads = [
@@ -110,8 +111,9 @@ class HostServer:
             thread.start()
         # Back once every line has been tried: one that opened is read from from now on (opening
         # flushes what the line held before, so a request sent earlier would be lost unseen).
+        deadline = time.monotonic() + _FIRST_OPEN_TIMEOUT
         for first in tried:
-            first.wait(_FIRST_OPEN_TIMEOUT)
+            first.wait(max(0.0, deadline - time.monotonic()))
         return self
 
     def stop(self) -> None:
@@ -141,6 +143,12 @@ class HostServer:
     # -- one port
 
     def _serve_port(self, url: str, logic: HostLogic, tried: threading.Event) -> None:
+        try:
+            self._keep_serving(url, logic, tried)
+        finally:
+            tried.set()  # however the thread ends, start() waits for it no longer
+
+    def _keep_serving(self, url: str, logic: HostLogic, tried: threading.Event) -> None:
         backoff = _FIRST_BACKOFF
         # Said once when the line is lost and once when it is back, not on every retry.
         lost = False
@@ -149,7 +157,7 @@ class HostServer:
                 # exclusive: a second host on the same device (one left running, retrying a pty
                 # path that now names another cable's end) would take half of its bytes.
                 port = serial.serial_for_url(url, baudrate=self.baud, timeout=_READ_TIMEOUT, exclusive=True)
-            except (serial.SerialException, OSError, ValueError) as problem:
+            except Exception as problem:  # noqa: BLE001 - SerialException, OSError, termios.error, ...: retried
                 tried.set()
                 if not lost:
                     lost = True

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from textual import constants, events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.stylesheet import Stylesheet
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Static
@@ -294,29 +295,36 @@ class ShellApp(App[None]):
         instead of re-parsing and re-sorting every rule in the middle of a key."""
         stylesheet = self.stylesheet
         try:
-            paths = [path for plugin in self.plugins if plugin.stylesheets for path in plugin.stylesheets()]
-            classes = [cls for plugin in self.plugins if plugin.widget_classes for cls in plugin.widget_classes()]
-        except Exception:  # noqa: BLE001 - then each screen's CSS is read when it is first pushed
-            log.exception("listing the plugins' stylesheets")
-            return
-        unread = [path for path in paths if not stylesheet.has_source(str(path), "")]
-        for path in unread:
-            stylesheet.read(path)
-        for cls in classes:
-            # What Textual adds when it registers the first widget of the class; _get_default_css
-            # reads only the class (textual is pinned: tests/screens/test_cancel_flow.py holds it).
-            for read_from, css, tie_breaker, scope in object.__new__(cls)._get_default_css():
-                stylesheet.add_source(css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker, scope=scope)
-        try:
-            stylesheet.reparse()
-        except Exception:  # noqa: BLE001 - a plugin's bad CSS must not take the menu down
+            sources = [
+                (path.read_text(encoding="utf-8"), (str(path), ""), False, 0, "")
+                for plugin in self.plugins
+                if plugin.stylesheets
+                for path in plugin.stylesheets()
+            ]
+            for plugin in self.plugins:
+                for cls in plugin.widget_classes() if plugin.widget_classes else ():
+                    # What Textual adds when it registers the class's first widget:
+                    # _get_default_css reads only the class (textual is pinned, and
+                    # tests/screens/test_cancel_flow.py sees that nothing is added later).
+                    sources += [
+                        (css, read_from, True, tie_breaker, scope)
+                        for read_from, css, tie_breaker, scope in object.__new__(cls)._get_default_css()
+                    ]
+            # Parsed apart first: CSS that does not parse is left for its screen to read when it
+            # is pushed, and to fail then, saying why, as it would have without this.
+            trial = Stylesheet(variables=self.get_css_variables())
+            for css, read_from, is_default, tie_breaker, scope in sources:
+                trial.add_source(css, read_from=read_from, is_default_css=is_default, tie_breaker=tie_breaker, scope=scope)
+            trial.parse()
+        except Exception:  # noqa: BLE001 - a plugin's bad CSS or list must not take the menu down
             log.exception("reading the plugins' stylesheets ahead")
-            # Taken out again, so that the screen with the bad CSS reads it when it is pushed
-            # and fails then, saying why, as it would have without this.
-            for path in unread:
-                stylesheet.source.pop((str(path), ""), None)
-            stylesheet.reparse()
             return
+        new = [source for source in sources if source[1] not in stylesheet.source]
+        if not new:
+            return
+        for css, read_from, is_default, tie_breaker, scope in new:
+            stylesheet.add_source(css, read_from=read_from, is_default_css=is_default, tie_breaker=tie_breaker, scope=scope)
+        stylesheet.reparse()
         stylesheet.update(self)
 
 

@@ -102,6 +102,33 @@ def test_a_plugin_whose_css_is_bad_fails_only_when_its_screen_opens(make_app, tm
     assert menu_worked
 
 
+def test_a_plugin_widget_whose_default_css_is_bad_fails_only_when_it_is_mounted(make_app) -> None:
+    class BadWidget(Static):
+        DEFAULT_CSS = "BadWidget { colour: red; }"
+
+    class BadWidgetScreen(HelloScreen):
+        def compose(self):
+            yield BadWidget("bad")
+
+    context = make_app().context
+    plugin = Plugin(
+        "widgets", MenuEntry("2", {"zh_CN": "部件", "en": "Widgets"}), lambda _context: BadWidgetScreen(),
+        widget_classes=lambda: [BadWidget],
+    )
+    app = build_app(context, [plugin], clock=make_app().clock)
+    menu_worked = []
+
+    async def scenario(pilot) -> None:
+        assert "2 部件" in screen_text(pilot.app.screen)
+        assert not any("BadWidget" in class_var for _path, class_var in pilot.app.stylesheet.source)
+        menu_worked.append(True)
+        await press(pilot, "2")
+
+    with pytest.raises(StylesheetParseError):
+        run(app, scenario)
+    assert menu_worked
+
+
 def test_the_shell_runs_any_plugin_and_survives_a_broken_one(make_app) -> None:
     context = make_app().context
 

@@ -161,6 +161,21 @@ def test_a_second_host_on_the_same_line_gets_none_of_its_bytes(
                     assert terminal.ask(EchoRequest(NOW)).result is Result.OK
 
 
+def test_a_stopped_host_starts_again_at_once_and_serves(store_path: Path) -> None:
+    with NullModemCable() as cable:
+        server = HostServer([cable.path_b], store_path, clock=lambda: NOW, timers=TIMERS)
+        server.start()
+        server.stop()
+        started = time.monotonic()
+        server.start()
+        try:
+            assert time.monotonic() - started < 2.0  # not start()'s 5 s wait for a line never tried
+            with LineTerminal(cable.path_a, timers=TIMERS) as terminal:
+                assert terminal.ask(EchoRequest(NOW)).result is Result.OK
+        finally:
+            server.stop()
+
+
 def test_the_trace_shows_every_frame_both_ways_decoded_and_never_a_key(store_path: Path) -> None:
     trace = io.StringIO()
     with (
