@@ -69,6 +69,7 @@ def worker(args: argparse.Namespace) -> None:
     from terminal.client import HostClient
     from terminal.journal import AttemptState, Journal
     from terminal.transport import SerialLine
+    from host_ready import echo_until_answered
 
     lines = [int(n) for n in args.lines_of_worker.split(",")]
     ports = args.ports.split(",")
@@ -84,15 +85,7 @@ def worker(args: argparse.Namespace) -> None:
 
     def run(line: int) -> None:
         client = clients[line]
-        deadline = time.monotonic() + 30
-        while True:  # the host needs a moment to open its end
-            try:
-                client.echo()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        echo_until_answered(client, within=30)
         time.sleep(max(0.0, args.start_at - time.monotonic()))
         spans, wires = [], []
         for number in range(args.cancels):

@@ -23,6 +23,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from host_ready import echo_until_answered
 from pty_session import PtySession, clean_env
 
 from protocol import Timers
@@ -83,15 +84,7 @@ def measure(baud: int, cancels: int, workdir: Path) -> dict:
             tid=TID, merchant_id=MERCHANT, operator_id="00", key=bytes.fromhex(KEY_HEX),
             line=SerialLine(terminal_end, baud), journal=journal, timers=Timers(), baud=baud,
         )
-        deadline = time.monotonic() + 20
-        while True:  # the host process needs a moment to open its end
-            try:
-                client.echo()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        echo_until_answered(client, within=20)
         times, wires = [], []
         for number in range(cancels):
             started = time.perf_counter()

@@ -17,6 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from host_ready import echo_until_answered
 from pty_session import BIN, PtySession, clean_env, load_average
 
 from e2e import KEY_HEX, MERCHANT, TID, data_file
@@ -56,15 +57,7 @@ def client_growth(cancels: int, baud: int, workdir: Path) -> list[tuple[str, int
             tid=TID, merchant_id=MERCHANT, operator_id="00", key=bytes.fromhex(KEY_HEX),
             line=SerialLine(terminal_end, baud), journal=journal, timers=Timers(), baud=baud,
         )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.echo()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        echo_until_answered(client, within=20)
         for number in range(WARM_CANCELS + cancels):
             if number == WARM_CANCELS:
                 stages.append((f"after {WARM_CANCELS} cancellations (warm-up)", rss_kib()))
