@@ -5,10 +5,12 @@ says so."""
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 import pytest
 from textual.css.stylesheet import StylesheetParseError
 
+from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -74,6 +76,23 @@ class HelloScreen(Screen[None]):
             self.dismiss()
 
 
+def menu_works_and_the_plugin_fails_when_opened(make_app, plugin: Plugin, read_ahead: Callable[[App], bool]) -> None:
+    """The menu comes up with `plugin` in it and `read_ahead(app)` true of its stylesheet; its
+    digit then ends the app with the stylesheet error, as a bad screen did before read-ahead."""
+    app = build_app(make_app().context, [plugin], clock=make_app().clock)
+    menu_worked = []
+
+    async def scenario(pilot) -> None:
+        assert f"2 {plugin.entry.label('zh_CN')}" in screen_text(pilot.app.screen)
+        assert read_ahead(pilot.app)
+        menu_worked.append(True)
+        await press(pilot, "2")
+
+    with pytest.raises(StylesheetParseError):
+        run(app, scenario)
+    assert menu_worked
+
+
 def test_a_plugin_whose_css_is_bad_fails_only_when_its_screen_opens(make_app, tmp_path) -> None:
     bad = tmp_path / "bad.tcss"
     bad.write_text("StyledScreen { colour: red; }\n", encoding="utf-8")
@@ -81,25 +100,14 @@ def test_a_plugin_whose_css_is_bad_fails_only_when_its_screen_opens(make_app, tm
     class StyledScreen(HelloScreen):
         CSS_PATH = str(bad)
 
-    context = make_app().context
     plugin = Plugin(
         "styled", MenuEntry("2", {"zh_CN": "样式", "en": "Styled"}), lambda _context: StyledScreen(),
         stylesheets=lambda: [bad],
     )
-    app = build_app(context, [plugin], clock=make_app().clock)
-
-    menu_worked = []
-
-    async def scenario(pilot) -> None:
-        # The read-ahead met the bad CSS: the menu works, and the file is not kept as read.
-        assert "2 样式" in screen_text(pilot.app.screen)
-        assert not pilot.app.stylesheet.has_source(str(bad), "")
-        menu_worked.append(True)
-        await press(pilot, "2")
-
-    with pytest.raises(StylesheetParseError):
-        run(app, scenario)
-    assert menu_worked
+    # The read-ahead met the bad CSS and did not keep the file as read.
+    menu_works_and_the_plugin_fails_when_opened(
+        make_app, plugin, lambda app: not app.stylesheet.has_source(str(bad), "")
+    )
 
 
 def test_a_plugin_widget_whose_default_css_is_bad_fails_only_when_it_is_mounted(make_app) -> None:
@@ -110,23 +118,13 @@ def test_a_plugin_widget_whose_default_css_is_bad_fails_only_when_it_is_mounted(
         def compose(self):
             yield BadWidget("bad")
 
-    context = make_app().context
     plugin = Plugin(
         "widgets", MenuEntry("2", {"zh_CN": "部件", "en": "Widgets"}), lambda _context: BadWidgetScreen(),
         widget_classes=lambda: [BadWidget],
     )
-    app = build_app(context, [plugin], clock=make_app().clock)
-    menu_worked = []
-
-    async def scenario(pilot) -> None:
-        assert "2 部件" in screen_text(pilot.app.screen)
-        assert not any("BadWidget" in class_var for _path, class_var in pilot.app.stylesheet.source)
-        menu_worked.append(True)
-        await press(pilot, "2")
-
-    with pytest.raises(StylesheetParseError):
-        run(app, scenario)
-    assert menu_worked
+    menu_works_and_the_plugin_fails_when_opened(
+        make_app, plugin, lambda app: not any("BadWidget" in where for _path, where in app.stylesheet.source)
+    )
 
 
 def test_the_shell_runs_any_plugin_and_survives_a_broken_one(make_app) -> None:
