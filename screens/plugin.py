@@ -4,7 +4,6 @@ the menu is painted, or at the latest when the plugin is opened."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from terminal.plugin_api import MenuEntry, Plugin, PluginContext
@@ -17,15 +16,9 @@ def prepare() -> None:
     import screens.home  # noqa: F401 - and with it every screen of the flow
 
 
-def stylesheets() -> list[Path]:
-    """Every screen's .tcss (each lies beside its module), by the resolved path Textual gives a
-    screen's CSS_PATH, so that the shell's read-ahead is found at the push (through a symlink too)."""
-    return sorted(Path(__file__).resolve().parent.glob("*.tcss"))
-
-
 def widget_classes() -> list[type]:
-    """The widget classes the screens mount: those defined in screens/ (screens included) and the
-    Textual widgets they use as they are."""
+    """The screens and the widget classes they mount: those defined in screens/ and the Textual
+    widgets they use as they are."""
     import screens.home  # noqa: F401 - and with it every screen module
     from textual.widget import Widget
     from textual.widgets import Digits, OptionList, Static
@@ -50,6 +43,5 @@ cancel_appointment_plugin = Plugin(
     entry=MenuEntry("1", {"zh_CN": "取消预约", "en": "Cancel appointment"}),
     first_screen=first_screen,
     prepare=prepare,
-    stylesheets=stylesheets,
     widget_classes=widget_classes,
 )

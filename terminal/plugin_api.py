@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 if TYPE_CHECKING:
@@ -47,12 +46,9 @@ class Plugin:
     # Loads what first_screen needs (its screens' modules) ahead of time, so that the first key
     # press does not wait for it; a shell calls it off the UI thread once its menu is painted.
     prepare: Callable[[], None] | None = None
-    # Its screens' Textual CSS files. The shell reads them all at once while the menu is idle:
-    # read at a screen's first push, each would re-parse the whole stylesheet and restyle every
-    # widget of the app in the middle of a key.
-    stylesheets: Callable[[], Sequence[Path]] | None = None
-    # The widget classes its screens mount: their DEFAULT_CSS is read ahead with the stylesheets
-    # (else the first screen to mount one parses it, and re-sorts every rule, mid-key).
+    # Its screens and the widget classes they mount. The shell reads their CSS (DEFAULT_CSS, and
+    # a screen's CSS_PATH files) at once while the menu is idle: read at a screen's first push, it
+    # would re-parse the whole stylesheet and restyle every widget of the app in the middle of a key.
     widget_classes: Callable[[], Sequence[type]] | None = None
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from textual import constants, events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual._path import _css_path_type_as_list, _make_path_object_relative
 from textual.css.stylesheet import Stylesheet
 from textual.message import Message
 from textual.screen import Screen
@@ -289,27 +290,19 @@ class ShellApp(App[None]):
                 screen.terminal_opened(message.context)
 
     def _read_plugin_stylesheets(self) -> None:
-        """The plugins' CSS files and their widgets' DEFAULT_CSS read and parsed together, once,
-        while only the menu is up. A screen's first push then finds its CSS already there
-        (Textual checks has_source) and its widgets' too (add_source of the same CSS is a no-op),
-        instead of re-parsing and re-sorting every rule in the middle of a key."""
+        """The CSS of the plugins' widget classes (their DEFAULT_CSS and, for screens, the files
+        of their CSS_PATH) read and parsed together, once, while only the menu is up. A screen's
+        first push then finds its CSS already there (Textual checks has_source) and its widgets'
+        too (add_source of the same CSS is a no-op), instead of re-parsing and re-sorting every
+        rule in the middle of a key."""
         stylesheet = self.stylesheet
         try:
             sources = [
-                (path.read_text(encoding="utf-8"), (str(path), ""), False, 0, "")
+                source
                 for plugin in self.plugins
-                if plugin.stylesheets
-                for path in plugin.stylesheets()
+                for cls in (plugin.widget_classes() if plugin.widget_classes else ())
+                for source in css_sources(cls)
             ]
-            for plugin in self.plugins:
-                for cls in plugin.widget_classes() if plugin.widget_classes else ():
-                    # What Textual adds when it registers the class's first widget:
-                    # _get_default_css reads only the class (textual is pinned, and
-                    # tests/screens/test_cancel_flow.py sees that nothing is added later).
-                    sources += [
-                        (css, read_from, True, tie_breaker, scope)
-                        for read_from, css, tie_breaker, scope in object.__new__(cls)._get_default_css()
-                    ]
             # Parsed apart first: CSS that does not parse is left for its screen to read when it
             # is pushed, and to fail then, saying why, as it would have without this.
             trial = Stylesheet(variables=self.get_css_variables())
@@ -319,13 +312,31 @@ class ShellApp(App[None]):
         except Exception:  # noqa: BLE001 - a plugin's bad CSS or list must not take the menu down
             log.exception("reading the plugins' stylesheets ahead")
             return
-        new = [source for source in sources if source[1] not in stylesheet.source]
+        new = {source[1]: source for source in sources if source[1] not in stylesheet.source}
         if not new:
             return
-        for css, read_from, is_default, tie_breaker, scope in new:
+        for css, read_from, is_default, tie_breaker, scope in new.values():
             stylesheet.add_source(css, read_from=read_from, is_default_css=is_default, tie_breaker=tie_breaker, scope=scope)
         stylesheet.reparse()
         stylesheet.update(self)
+
+
+def css_sources(cls: type) -> list[tuple[str, tuple[str, str], bool, int, str]]:
+    """(css, read_from, is_default_css, tie_breaker, scope) for what Textual adds to the app's
+    stylesheet for a widget class: its DEFAULT_CSS when the first one is registered, and for a
+    screen the files of its CSS_PATH when it is first pushed, under the same keys. Both are read
+    off a bare instance: Textual computes them from the class alone (textual is pinned, and
+    tests/screens/test_cancel_flow.py sees that nothing is added later)."""
+    bare = object.__new__(cls)
+    sources = [
+        (css, read_from, True, tie_breaker, scope)
+        for read_from, css, tie_breaker, scope in bare._get_default_css()
+    ]
+    if issubclass(cls, Screen) and cls.CSS_PATH is not None:
+        for path in _css_path_type_as_list(cls.CSS_PATH):
+            resolved = _make_path_object_relative(path, bare)
+            sources.append((resolved.read_text(encoding="utf-8"), (str(resolved), ""), False, 0, ""))
+    return sources
 
 
 def build_app(

@@ -411,7 +411,9 @@ def test_a_long_address_scrolls_into_view_at_40_by_16(make_app) -> None:
 def test_no_screen_of_the_flow_reparses_the_stylesheet_when_first_shown(make_app, client, monkeypatch) -> None:
     """The plugin's CSS (its files and its widgets' DEFAULT_CSS) is read while the menu is up: a
     first push that re-parsed it would restyle every widget of the app in the middle of a key."""
-    from screens.plugin import stylesheets
+    from pathlib import Path
+
+    import screens.home
 
     client.cancel_script.append(Ok("C20261127000042"))
     reparsed: list[str] = []
@@ -419,7 +421,8 @@ def test_no_screen_of_the_flow_reparses_the_stylesheet_when_first_shown(make_app
     async def scenario(pilot) -> None:
         await wait_for_screen(pilot, MenuScreen)
         stylesheet = pilot.app.stylesheet
-        assert all(stylesheet.has_source(str(path), "") for path in stylesheets())
+        plugin_css = Path(screens.home.__file__).resolve().parent.glob("*.tcss")
+        assert all(stylesheet.has_source(str(path), "") for path in plugin_css)
         original = stylesheet.reparse
         monkeypatch.setattr(stylesheet, "reparse", lambda: (reparsed.append(type(pilot.app.screen).__name__), original()))
         sources = set(stylesheet.source)

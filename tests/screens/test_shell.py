@@ -102,7 +102,7 @@ def test_a_plugin_whose_css_is_bad_fails_only_when_its_screen_opens(make_app, tm
 
     plugin = Plugin(
         "styled", MenuEntry("2", {"zh_CN": "样式", "en": "Styled"}), lambda _context: StyledScreen(),
-        stylesheets=lambda: [bad],
+        widget_classes=lambda: [StyledScreen],
     )
     # The read-ahead met the bad CSS and did not keep the file as read.
     menu_works_and_the_plugin_fails_when_opened(
