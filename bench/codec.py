@@ -11,24 +11,18 @@ import argparse
 import binascii
 import hashlib
 import hmac
-import json
 import statistics
 import struct
 import time
 from datetime import datetime
-from pathlib import Path
 
 from protocol.enums import Result, Service, Status
 from protocol.frame import encode_message_frame, parse_envelope
 from protocol.framer import FrameReader
 from protocol.link import wire_time
 from protocol.messages import Appointment, ErrorResponse, ListResponse, Message
+from tests.material import KEY, TID, VECTORS
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[1].parent / "shared" / "protocol" / "vectors.json").read_text("utf-8")
-)
-KEY = bytes.fromhex(VECTORS["key_hex"])
-TID = VECTORS["tid"]
 BAUDS = (9600, 115200, 921600)
 
 

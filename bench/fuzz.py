@@ -74,13 +74,8 @@ from protocol.trace import format_record
 from simulator.data import ServiceAppointment, SimulatorData, Terminal
 from simulator.host import HostLogic
 from simulator.store import HostStore
+from tests.material import KEY, MERCHANT_ID, TID, VECTORS
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[1].parent / "shared" / "protocol" / "vectors.json").read_text("utf-8")
-)
-KEY = bytes.fromhex(VECTORS["key_hex"])
-TID = VECTORS["tid"]
-MERCHANT_ID = VECTORS["merchant_id"]
 # A second terminal the host knows, with another key: a frame MAC'd with it is a forgery for TID.
 OTHER_TID = "TEST0002"
 OTHER_KEY = bytes(range(100, 132))

@@ -1,4 +1,5 @@
-"""The fixed protocol material the tests read from ../shared (never copied into the repo)."""
+"""The fixed protocol material: the host link protocol's test vectors (tests/protocol/vectors.json,
+described in docs/protocol.md), with the test terminal's key, TID and merchant number."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-VECTORS_FILE = SHARED / "protocol" / "vectors.json"
+VECTORS_FILE = REPO / "tests" / "protocol" / "vectors.json"
 VECTORS: dict = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
 KEY: bytes = bytes.fromhex(VECTORS["key_hex"])
 TID: str = VECTORS["tid"]

@@ -1,4 +1,4 @@
-"""Every frame in ../shared/protocol/vectors.json encodes from its fields and decodes to them."""
+"""Every frame in the protocol's test vectors (tests/protocol/vectors.json) encodes from its fields and decodes to them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from protocol.enums import MessageType, Tag
 from protocol.fields import decode_plain_fields
 from protocol.frame import encode_message_frame, frame_problem, parse_envelope
 from protocol.messages import MESSAGE_CLASSES
-from tests.material import KEY, VECTORS
+from tests.material import KEY, REPO, VECTORS, VECTORS_FILE
 
 
 def _to_tags(pairs: list) -> list:
@@ -63,3 +63,15 @@ def test_the_hot_path_header_is_exactly_the_construct_declaration(vector):
     fast = struct_of(BODY_HEADER).unpack_from(body)
     assert fast == (declared.version, declared.type, declared.seq, declared.tid)
     assert struct_of(BODY_HEADER).pack(*fast) == BODY_HEADER.build(declared) == body[:12]
+
+
+# Where the host link protocol's owners publish the vectors, beside a checkout of this repository.
+PUBLISHED_VECTORS = REPO.parent / "shared" / "protocol" / "vectors.json"
+
+
+@pytest.mark.skipif(not PUBLISHED_VECTORS.exists(), reason="no published copy of the vectors beside this checkout")
+def test_the_kept_copy_equals_the_published_vectors():
+    assert VECTORS_FILE.read_bytes() == PUBLISHED_VECTORS.read_bytes(), (
+        f"{VECTORS_FILE} differs from {PUBLISHED_VECTORS}: copy the published file over the kept one "
+        "and run the suite (the protocol is the host's, so its vectors win)"
+    )
