@@ -40,8 +40,9 @@ class MovableClock:
 def appointment(appt_id: str, *, hours_ahead: float, status: Status = Status.BOOKED,
                 free_hours_before: float = 24, cancel_hours_before: float = 2,
                 late_fee: int = 5000, service: Service = Service.INSTALLATION,
-                merchant_id: str = MERCHANT_ID, address: str = "成都市武侯区天府大道100号") -> ServiceAppointment:
-    at = NOW + timedelta(hours=hours_ahead)
+                merchant_id: str = MERCHANT_ID, address: str = "成都市武侯区天府大道100号",
+                now: datetime = NOW) -> ServiceAppointment:
+    at = now + timedelta(hours=hours_ahead)
     return ServiceAppointment(
         appt_id=appt_id,
         merchant_id=merchant_id,
@@ -61,17 +62,25 @@ TOO_LATE = "A3LATE"  # past cancel_until, still booked
 IN_PROGRESS = "A4WORK"
 OTHER_MERCHANTS = "X9OTHER"
 
-DATA = SimulatorData(
-    terminals=(Terminal(TID, MERCHANT_ID, KEY),),
-    appointments=(
-        appointment(FREE, hours_ahead=48),
-        appointment(WITH_FEE, hours_ahead=12, service=Service.REPAIR, address="Chengdu Hi-Tech Zone, Unit 7"),
-        appointment(TOO_LATE, hours_ahead=1, service=Service.TRAINING),
-        appointment(IN_PROGRESS, hours_ahead=-0.5, status=Status.IN_PROGRESS),
-        appointment(OTHER_MERCHANTS, hours_ahead=30, merchant_id="123456789012345"),
-    ),
-    source="integration test data",
-)
+
+
+def data_around(now: datetime) -> SimulatorData:
+    """The integration tests' appointments, placed relative to `now` (the host's clock)."""
+    return SimulatorData(
+        terminals=(Terminal(TID, MERCHANT_ID, KEY),),
+        appointments=(
+            appointment(FREE, hours_ahead=48, now=now),
+            appointment(WITH_FEE, hours_ahead=12, service=Service.REPAIR, address="Chengdu Hi-Tech Zone, Unit 7",
+                        now=now),
+            appointment(TOO_LATE, hours_ahead=1, service=Service.TRAINING, now=now),
+            appointment(IN_PROGRESS, hours_ahead=-0.5, status=Status.IN_PROGRESS, now=now),
+            appointment(OTHER_MERCHANTS, hours_ahead=30, merchant_id="123456789012345", now=now),
+        ),
+        source="integration test data",
+    )
+
+
+DATA = data_around(NOW)
 
 
 @dataclass

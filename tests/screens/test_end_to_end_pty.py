@@ -1,22 +1,28 @@
 """The real `pos-terminal` process in a 40x16 pty, driven by keypad keys through a whole
 cancellation against the real simulated host over a pty cable; the cancellation number is read
-off the screen and found on the host."""
+off the screen and found on the host.
+
+The terminal process reads the machine's clock (it decides on screen whether an appointment can
+still be cancelled), so the host's clock is fixed at the instant the test starts and the
+appointments are placed around it: the test means the same on any date."""
 
 from __future__ import annotations
 
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from bench.pty_session import PtySession, clean_env, painted_text
-from tests.simulated_host import FREE, simulated_host
+from tests.simulated_host import FREE, MovableClock, data_around, simulated_host
 from tests.terminal.test_cli import write_config
 
 POS_TERMINAL = str(Path(sys.executable).parent / "pos-terminal")
 
 
 def test_a_whole_cancellation_by_keypad_at_40x16(tmp_path):
-    with simulated_host(tmp_path) as rig:
+    now = datetime.now().replace(microsecond=0)
+    with simulated_host(tmp_path, data=data_around(now), clock=MovableClock(now)) as rig:
         config = write_config(tmp_path, rig.terminal_port, t_resp_ms=3000)
         env = clean_env(tmp_path / "home")
         with PtySession([POS_TERMINAL, "--config", str(config)], env, columns=40, rows=16) as app:
