@@ -43,7 +43,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import PackageNotFoundError, version
+
     parser = argparse.ArgumentParser(prog="pos-sim", description="The POS provider's host, simulated.")
+    try:
+        installed = version("pos-cancel-appointment")
+    except PackageNotFoundError:
+        installed = "unknown (not installed as a package)"
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed}")
     parser.set_defaults(ignores_arguments=False)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_host_parser(subparsers)

@@ -33,6 +33,30 @@ EXIT_UNKNOWN = 4
 REASONS = "1 no longer needed, 2 will rebook, 3 chose another provider, 4 business closed, 9 other"
 
 
+DISTRIBUTION = "pos-cancel-appointment"
+
+
+def package_version() -> str:
+    """The installed package's version, as both CLIs' --version print it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed as a package)"
+
+
+class _PrintVersion(argparse.Action):
+    """--version, reading the package's metadata only when asked (it costs start-up time)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        print(f"{parser.prog} {package_version()}")
+        parser.exit(EXIT_DONE)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -47,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 done, 1 host refused or no such voucher/request, 2 usage or config "
         "error, 3 link failure, 4 outcome unknown (kept pending, to be settled)",
     )
+    parser.add_argument("--version", action=_PrintVersion)
     parser.add_argument("--config", metavar="FILE", help="terminal config (TOML); default $POS_TERMINAL_CONFIG")
     parser.add_argument("--port", metavar="URL", help="serial port or pyserial URL, overriding the config")
     parser.add_argument("--json", action="store_true", help="machine-readable output")

@@ -269,3 +269,13 @@ def test_the_app_paints_its_menu_before_it_loads_the_protocol_the_journal_or_the
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.split() == ["screens", "screens.plugin"]
+
+
+def test_both_commands_print_the_package_version():
+    from importlib.metadata import version
+
+    installed = version("pos-cancel-appointment")
+    for command in (POS_TERMINAL, str(Path(sys.executable).parent / "pos-sim")):
+        result = subprocess.run([command, "--version"], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"{Path(command).name} {installed}\n"
