@@ -81,6 +81,11 @@ class PrinterKind(enum.StrEnum):
     NETWORK = "network"
     USB = "usb"
 
+    @property
+    def is_escpos(self) -> bool:
+        """A receipt printer driven through python-escpos (the `printer` extra)."""
+        return self in (PrinterKind.SERIAL, PrinterKind.NETWORK, PrinterKind.USB)
+
 
 @dataclass(frozen=True)
 class TerminalSettings:

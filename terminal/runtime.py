@@ -5,6 +5,7 @@ protocol, sqlite, pyserial, the simulator) loads with open_terminal, after the a
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -60,6 +61,14 @@ def read_config(config_arg: str | None, port_arg: str | None) -> TerminalConfig:
         if not port_arg.strip():
             raise ConfigError(None, "--port", "is empty; give a pyserial URL such as /dev/ttyUSB0")
         config = replace(config, link=replace(config.link, port=port_arg))
+    kind = config.printer.kind
+    if kind.is_escpos and importlib.util.find_spec("escpos") is None:
+        raise ConfigError(
+            path, "printer.kind",
+            f'= "{kind}" drives a receipt printer through python-escpos, which this install lacks. '
+            "Install the printer extra (pip install 'pos-cancel-appointment[printer]'; from a "
+            'checkout: uv sync --extra printer), or set kind = "file" or "none".',
+        )
     return config
 
 

@@ -18,6 +18,7 @@ from terminal.config import PrinterKind, PrinterSettings
 from terminal.journal import Attempt, AttemptState
 from terminal.printing import EscposPrinter, FilePrinter, PrintError, printer_from_config
 from terminal.voucher import render_voucher
+from tests.terminal.test_cli import write_config
 
 FULL_CUT = b"\x1dV\x00"  # GS V 0
 CHINESE_MODE = b"\x1c&"  # FS &
@@ -160,3 +161,34 @@ def test_loading_the_printing_module_does_not_load_escpos() -> None:
     code = "import sys, terminal.printing; print('escpos' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# The CLI as an install without the printer extra runs it: escpos cannot be found.
+WITHOUT_ESCPOS = (
+    "import sys; sys.modules['escpos'] = None\n"
+    "from terminal.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+@pytest.mark.parametrize("printer", [
+    '[printer]\nkind = "serial"\npath = "/dev/ttyUSB1"',
+    '[printer]\nkind = "network"\nhost = "192.0.2.7"',
+])
+def test_an_escpos_printer_without_the_printer_extra_is_refused_at_start(tmp_path, printer) -> None:
+    config = write_config(tmp_path, "/dev/null-port", extra=printer)
+    for command in (["--json", "history"], ["ui"]):
+        result = subprocess.run([sys.executable, "-c", WITHOUT_ESCPOS, "--config", str(config), *command],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert "pos-cancel-appointment[printer]" in result.stderr
+        assert "printer.kind" in result.stderr and str(config) in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "journal.sqlite").exists()  # refused before anything was opened
+
+
+def test_a_file_printer_needs_no_printer_extra(tmp_path) -> None:
+    config = write_config(tmp_path, "/dev/null-port", extra='[printer]\nkind = "file"\npath = "vouchers.txt"')
+    result = subprocess.run([sys.executable, "-c", WITHOUT_ESCPOS, "--config", str(config), "--json", "history"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
