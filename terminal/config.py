@@ -154,7 +154,13 @@ def config_path_from(cli_value: str | os.PathLike[str] | None, environ: Mapping[
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """The platform user data dir for this app: $XDG_DATA_HOME or ~/.local/share, /pos-terminal."""
+    """The platform user data dir for this app: $XDG_DATA_HOME or ~/.local/share, /pos-terminal.
+
+    Written out rather than taken from platformdirs (installed with Textual), which gives the same
+    paths today: platformdirs ignores a relative XDG_DATA_HOME only since a 2026 patch release, and
+    older ones that Textual still accepts would put the journal wherever the terminal was started.
+    The journal's place must not move with a transitive dependency's version, and this takes the
+    environment as an argument, which the tests use."""
     environ = os.environ if environ is None else environ
     xdg = environ.get("XDG_DATA_HOME", "")
     # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
