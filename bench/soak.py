@@ -1,6 +1,6 @@
 """Exactly-once soak: N randomized cancel sessions of the REAL terminal client against the REAL host,
 across REAL `pos-sim cable` pty pairs, with impairments and crashes drawn per session, and the
-PROTOCOL.md §6/§7 invariants checked against the host's database and the terminal's journal after
+docs/protocol.md §6/§7 invariants checked against the host's database and the terminal's journal after
 every session.
 
     uv run python bench/soak.py --sessions 10000 --seed 1 [--lanes 8] [--report-every 1000]

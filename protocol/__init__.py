@@ -1,4 +1,4 @@
-"""Sans-I/O implementation of the host link protocol, version 1 (PROTOCOL.md).
+"""Sans-I/O implementation of the host link protocol, version 1 (docs/protocol.md).
 
 Bytes in, events out; events in, bytes out. Nothing here touches a port, a clock, a thread or a
 database: callers pass the time as `now`.

@@ -1,4 +1,4 @@
-"""The protocol's numbered vocabularies (PROTOCOL.md §2-§5) as enums."""
+"""The protocol's numbered vocabularies (docs/protocol.md §2-§5) as enums."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ class ProtocolError(Exception):
 
 
 class LocalProtocolError(ProtocolError):
-    """Our own misuse: sending in the wrong state, or a message that violates PROTOCOL.md."""
+    """Our own misuse: sending in the wrong state, or a message that violates docs/protocol.md."""
 
 
 class RemoteProtocolError(ProtocolError):

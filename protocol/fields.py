@@ -1,4 +1,4 @@
-"""What each TLV tag holds (PROTOCOL.md §3 "Tags"): its kind, its size limits, and the conversion
+"""What each TLV tag holds (docs/protocol.md §3 "Tags"): its kind, its size limits, and the conversion
 between its wire bytes and a plain value (text for an/ts/utf8, int for u8/u16/u32, a list of
 (NAME, value) pairs for a nested tlv) — the form the vectors and the trace use.
 """

@@ -1,4 +1,4 @@
-"""Frame and body envelopes (PROTOCOL.md §2, §3) declared with construct, plus the MAC'd body codec.
+"""Frame and body envelopes (docs/protocol.md §2, §3) declared with construct, plus the MAC'd body codec.
 
 The envelopes are compiled construct Structs: compiling turns the declaration into generated
 Python, several times faster than interpreting it, which keeps a frame's encode + decode well

@@ -1,5 +1,5 @@
 """The streaming frame reader: bytes from the line in, frames and control bytes out, resynchronising
-exactly as PROTOCOL.md §2 "Receiving" says.
+exactly as docs/protocol.md §2 "Receiving" says.
 
 It parses as bytes arrive, so its buffer only ever holds the one frame still being received (at
 most one maximal frame) plus what the latest read added; noise never accumulates.

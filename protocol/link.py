@@ -1,4 +1,4 @@
-"""The link layer state machine (PROTOCOL.md §2): ACK/NAK, resending the identical frame on NAK or
+"""The link layer state machine (docs/protocol.md §2): ACK/NAK, resending the identical frame on NAK or
 T_ACK, giving up after three sends, suppressing retransmitted duplicates, T_CHAR.
 
 Sans-I/O: the caller passes bytes in, drains bytes out, and drives every timer with the `now` it
@@ -21,7 +21,7 @@ BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
 
 @dataclass(frozen=True, slots=True)
 class Timers:
-    """PROTOCOL.md §2 defaults, in seconds."""
+    """docs/protocol.md §2 defaults, in seconds."""
 
     t_char: float = 0.2
     t_ack: float = 0.5

@@ -1,4 +1,4 @@
-"""The messages of PROTOCOL.md §4 as frozen dataclasses with typed fields.
+"""The messages of docs/protocol.md §4 as frozen dataclasses with typed fields.
 
 Each dataclass field carries its TLV tag in its metadata; the dataclass's field order is the
 order the message table lists, so encoding in declaration order reproduces the wire order.

@@ -1,4 +1,4 @@
-"""TAG | LENGTH | VALUE records with BER-style lengths (PROTOCOL.md §3).
+"""TAG | LENGTH | VALUE records with BER-style lengths (docs/protocol.md §3).
 
 Written as a plain loop over a memoryview rather than construct's GreedyRange: measured on the
 development machine, GreedyRange over seven TLVs took about 60 µs to parse where this loop takes

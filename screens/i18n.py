@@ -53,7 +53,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "field.state": {"zh_CN": "结果", "en": "Outcome"},
     "field.attempted": {"zh_CN": "发起时间", "en": "Attempted"},
     "field.host_message": {"zh_CN": "主机说明", "en": "Host says"},
-    # -- appointment status (PROTOCOL.md tag 0x15)
+    # -- appointment status (docs/protocol.md, tag 0x15)
     "status.booked": {"zh_CN": "已预约", "en": "Booked"},
     "status.in_progress": {"zh_CN": "服务进行中", "en": "In progress"},
     "status.completed": {"zh_CN": "已完成", "en": "Completed"},

@@ -5,7 +5,7 @@ A capture is either the raw bytes as they crossed the line, or the same bytes wr
 that captured) or `<` (bytes it received); each direction is then decoded as its own stream.
 
 The bytes are read by the protocol's own FrameReader, so the trace shows what a receiver made of
-them: after a bad frame the hunt resumes at the byte after its STX (PROTOCOL.md §2), and what
+them: after a bad frame the hunt resumes at the byte after its STX (docs/protocol.md §2), and what
 follows may show as noise or as a false start. A capture has no timing, so a false start whose
 LEN claims more than follows is abandoned only at the end, and the good frames it held are then
 read, as T_CHAR would have made a receiver do.

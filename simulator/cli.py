@@ -23,7 +23,7 @@ from simulator.cable import CableCounters, CableSettings, CableSetupError, NullM
 if TYPE_CHECKING:
     from simulator.serve import HostServer
 
-# Exit codes shared with pos-terminal (DESIGN.md, "Commands").
+# Exit codes shared with pos-terminal (README, "Command line").
 EXIT_DONE = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -219,7 +219,7 @@ def _add_host_parser(subparsers: argparse._SubParsersAction) -> None:
         "--port", action="append", required=True, metavar="URL", help="a serial line to serve (repeatable)"
     )
     host.add_argument("--baud", type=_baud, default=115200, metavar="N", help="line speed (default 115200)")
-    host.add_argument("--data", metavar="FILE.toml", help="terminals and appointments to serve (DESIGN.md format)")
+    host.add_argument("--data", metavar="FILE.toml", help="terminals and appointments to serve (format: docs/host-data.md)")
     host.add_argument("--db", metavar="FILE", help="the host's database; reopened as it is, kept across restarts")
     host.add_argument(
         "--now", type=_local_time, metavar="YYYY-MM-DDTHH:MM:SS", help="fix the host's clock at this instant"

@@ -1,4 +1,4 @@
-"""The simulator's data: terminals and appointments read from a data file (DESIGN.md), or the built-in demo.
+"""The simulator's data: terminals and appointments read from a data file (docs/host-data.md), or the built-in demo.
 
 A malformed file is refused whole, with a DataError that names the file, the entry, the key, what is
 wrong and what to write instead: the person running the simulator should be able to mend the file
@@ -55,7 +55,7 @@ class ServiceAppointment:
     cancel_until: datetime  # last moment a cancellation is accepted at all
 
     def fee_at(self, now: datetime) -> int:
-        """What cancelling costs at `now` (PROTOCOL.md §4): free up to and including free_until."""
+        """What cancelling costs at `now` (docs/protocol.md §4): free up to and including free_until."""
         return 0 if now <= self.free_until else self.late_fee
 
 

@@ -1,4 +1,4 @@
-"""What the host answers to each request (PROTOCOL.md §4-§6), sans-I/O: a request in, a response out.
+"""What the host answers to each request (docs/protocol.md §4-§6), sans-I/O: a request in, a response out.
 
 The rules live here; the state lives in the store; the wire lives in protocol.HostConnection.
 Requests the connection refused (BAD_MAC, BAD_FORMAT, ...) never reach this module: the serving

@@ -1,5 +1,5 @@
 """The host client: one request at a time over the serial line, every call ending within a bound,
-and cancellations carried out exactly once (PROTOCOL.md §7): journaled before they leave, settled
+and cancellations carried out exactly once (docs/protocol.md §7): journaled before they leave, settled
 with STATUS_REQ when the answer is lost, never retried under a new REQUEST_ID while unknown."""
 
 from __future__ import annotations

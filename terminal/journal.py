@@ -31,7 +31,7 @@ class AttemptSettledError(JournalError):
 
 
 class AppointmentUnsettledError(JournalError):
-    """An earlier attempt for this appointment has no known outcome yet (PROTOCOL.md §7)."""
+    """An earlier attempt for this appointment has no known outcome yet (docs/protocol.md §7)."""
 
     def __init__(self, message: str, pending: Attempt) -> None:
         super().__init__(message)
@@ -315,7 +315,7 @@ class Journal:
         return f"{tid}{number:08d}"
 
     def next_seq(self) -> int:
-        """The SEQ for a new request: 1..65535, then 1 again; never 0 (PROTOCOL.md §3).
+        """The SEQ for a new request: 1..65535, then 1 again; never 0 (docs/protocol.md §3).
 
         SEQs are reserved SEQ_BLOCK at a time: the journal records the last SEQ of the block, so
         a restart continues after every SEQ used before it, at one synced write per block rather

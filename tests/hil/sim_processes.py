@@ -22,7 +22,7 @@ READY_TIMEOUT = 30.0
 
 
 def data_toml(data: SimulatorData) -> str:
-    """The simulator data file (DESIGN.md's format) that loads as `data`."""
+    """The simulator data file (docs/host-data.md) that loads as `data`."""
     lines: list[str] = []
     for terminal in data.terminals:
         lines += ["[[terminal]]", f'tid = "{terminal.tid}"', f'merchant_id = "{terminal.merchant_id}"',

@@ -1,5 +1,5 @@
 """Messages and TLVs: random messages round-trip; arbitrary bytes raise only RemoteProtocolError;
-the format rules of PROTOCOL.md §3 are enforced both ways."""
+the format rules of docs/protocol.md §3 are enforced both ways."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Forged frames (made with the wrong key, a byte altered and the CRC made right again, the MAC cut
 short, an unknown TID) change no state on either side and are logged as such; and an ERROR never
-marks a cancellation done, whatever its MAC (PROTOCOL.md §6, §7)."""
+marks a cancellation done, whatever its MAC (docs/protocol.md §6, §7)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ the SVG snapshots under tests/screens/__snapshots__. Searched for: the key as he
 as raw bytes, as Python's repr of them and as base64; the PIN's digits.
 
 The host's database is the one place the key must be: the simulator is the key's other holder
-(PROTOCOL.md §3), and keeps it in its terminal table. It is checked to be there only.
+(docs/protocol.md §3), and keeps it in its terminal table. It is checked to be there only.
 """
 
 from __future__ import annotations

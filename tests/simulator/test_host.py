@@ -1,4 +1,4 @@
-"""The host's rules (PROTOCOL.md §4-§6) through HostLogic, on a fixed clock and a store in tmp_path."""
+"""The host's rules (docs/protocol.md §4-§6) through HostLogic, on a fixed clock and a store in tmp_path."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def vector_data(*appointments: ServiceAppointment, terminals: tuple[Terminal, ..
 
 
 def as_toml(data: SimulatorData) -> str:
-    """The data file that loads as `data` (DESIGN.md's format)."""
+    """The data file that loads as `data` (docs/host-data.md)."""
     lines: list[str] = []
     for terminal in data.terminals:
         lines += [
