@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import TypeVar
 
 from protocol.enums import MAX_SEQ, Reason, Result, Service
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the journal's instance code, part of every REQUEST_ID it gives
 # PRAGMA application_id marks the file as ours ("POSJ"), so that another program's sqlite
 # database is recognised as such instead of being written into.
 APPLICATION_ID = 0x504F534A
@@ -119,6 +120,14 @@ CREATE TABLE pin_lockout (
     last_failure TEXT
 );
 """
+# Version 2 adds the journal's instance code. A new journal is made at version 1 and migrated, so
+# that every journal, new or old, takes the same path to the current version.
+_SCHEMA_2 = """
+CREATE TABLE instance (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    code  TEXT NOT NULL
+);
+"""
 
 _COLUMNS = (
     "request_id, appt_id, merchant_id, tid, operator_id, reason, fee_accepted, created_at, "
@@ -127,6 +136,21 @@ _COLUMNS = (
 )
 _UNSETTLED = (AttemptState.PENDING.value, AttemptState.UNKNOWN.value)
 SEQ_BLOCK = 64
+# Base32 without the letters and digits people confuse (0/O, 1/I/L): read off a voucher by phone.
+_INSTANCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_INSTANCE_LENGTH = 6  # 31**6: about 10**9 codes, so two journals of one TID practically never share one
+
+
+def new_instance_code() -> str:
+    return "".join(secrets.choice(_INSTANCE_ALPHABET) for _ in range(_INSTANCE_LENGTH))
+
+
+def request_id_for(tid: str, instance: str, number: int) -> str:
+    """A REQUEST_ID: the TID, this journal's instance code and its counter (at most 24 of the
+    protocol's 32 characters). The instance code keeps a replaced or second journal of the same
+    TID from giving an ID the host has already answered (docs/protocol.md §3: unique per
+    terminal for every cancellation it attempts)."""
+    return f"{tid.strip()}-{instance}-{number:08d}"
 
 
 def _seq_after(seq: int, step: int) -> int:
@@ -246,11 +270,9 @@ class Journal:
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
             if version == 0 and app_id == 0 and tables == 0:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                self._run_script(_SCHEMA)
                 db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                version = 1
             elif app_id != APPLICATION_ID:
                 raise JournalError(
                     f"{self.path} is a database of some other program, not a terminal journal. "
@@ -262,11 +284,23 @@ class Journal:
                     f"(journal version {version}, this one knows {SCHEMA_VERSION}). "
                     "Update the software; do not delete the journal, it holds the vouchers."
                 )
+            if version == 1:
+                # A journal of an earlier release: its REQUEST_IDs (TID + counter) stay as they
+                # are; the IDs it gives from now on carry an instance code of its own.
+                self._run_script(_SCHEMA_2)
+                db.execute("INSERT INTO instance (id, code) VALUES (1, ?)", (new_instance_code(),))
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             # Later schema versions add their migrations here, one step at a time.
+            self.instance = db.execute("SELECT code FROM instance WHERE id = 1").fetchone()[0]
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _run_script(self, script: str) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -310,9 +344,9 @@ class Journal:
         return value
 
     def next_request_id(self, tid: str) -> str:
-        """tid + an 8-digit counter; never repeats on this terminal, across restarts."""
+        """A new REQUEST_ID (request_id_for): never repeats in this journal, across restarts."""
         number = self._write(lambda db: self._bump(db, "request_id", lambda v: (v or 0) + 1))
-        return f"{tid}{number:08d}"
+        return request_id_for(tid, self.instance, number)
 
     def next_seq(self) -> int:
         """The SEQ for a new request: 1..65535, then 1 again; never 0 (docs/protocol.md §3).
@@ -370,7 +404,9 @@ class Journal:
                     "outcome is not yet known; settle it (STATUS_REQ) before trying again.",
                     pending,
                 )
-            number = request_id or f"{tid}{self._bump(db, 'request_id', lambda v: (v or 0) + 1):08d}"
+            number = request_id or request_id_for(
+                tid, self.instance, self._bump(db, "request_id", lambda v: (v or 0) + 1)
+            )
             attempt = Attempt(
                 request_id=number,
                 appt_id=appt_id,

@@ -108,12 +108,24 @@ def test_already_cancelled_by_someone_else(client, rig, tmp_path):
     client.close()  # the port is opened exclusively: hand it over
     with Journal.open(tmp_path / "other-terminal.sqlite") as other_journal:
         other = terminal_client(rig.terminal_port, other_journal)
-        # The same terminal's other journal stands for a second device: a different REQUEST_ID.
-        other_journal.next_request_id("TEST0001")
         assert other.cancel(appointment, Reason.OTHER, 0).state is AttemptState.CANCELLED
         other.close()
     attempt = client.cancel(appointment, Reason.OTHER, 0).attempt
     assert attempt.result is Result.ALREADY_CANCELLED
+
+
+def test_a_replaced_journal_cancels_at_the_first_try(client, rig, tmp_path):
+    # A device swap or wiped storage: the same TID with a new, empty journal.
+    assert client.cancel(listed(client, FREE), Reason.OTHER, 0).state is AttemptState.CANCELLED
+    with_fee = listed(client, WITH_FEE)
+    client.close()
+    with Journal.open(tmp_path / "replacement.sqlite") as replacement:
+        swapped = terminal_client(rig.terminal_port, replacement)
+        attempt = swapped.cancel(with_fee, Reason.OTHER, 5000).attempt
+        swapped.close()
+    assert (attempt.state, attempt.send_count, attempt.fee_charged) == (AttemptState.CANCELLED, 1, 5000)
+    with rig.host_store() as store:
+        assert sorted(done.appt_id for done in store.cancellations()) == sorted([FREE, WITH_FEE])
 
 
 def test_status_of_a_settled_cancellation_is_the_journal_record(client):

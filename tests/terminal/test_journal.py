@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from datetime import datetime, timedelta
@@ -131,14 +132,42 @@ def test_changing_an_attempt_that_was_never_recorded_is_refused(journal: Journal
     assert journal.get("NOPE") is None
 
 
-def test_request_ids_are_the_tid_and_a_counter_that_never_repeats(tmp_path: Path) -> None:
+def test_request_ids_are_the_tid_the_journals_instance_and_a_counter_that_never_repeats(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     with Journal.open(path) as journal:
         first = [journal.next_request_id("TEST0001") for _ in range(3)]
+        instance = journal.instance
     with Journal.open(path) as journal:
         after_restart = journal.next_request_id("TEST0001")
-    assert first == ["TEST000100000001", "TEST000100000002", "TEST000100000003"]
-    assert after_restart == "TEST000100000004"
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{6}", instance)
+    assert first == [f"TEST0001-{instance}-0000000{n}" for n in (1, 2, 3)]
+    assert after_restart == f"TEST0001-{instance}-00000004"
+    assert len(after_restart) <= 32  # the protocol's REQUEST_ID limit
+
+
+def test_a_replaced_journal_never_gives_an_id_the_first_one_gave(tmp_path: Path) -> None:
+    # A device swap or wiped storage: a new journal for the same TID starts its counter at 1 again.
+    taken = set()
+    for name in ("first.sqlite", "replacement.sqlite", "technicians.sqlite"):
+        with Journal.open(tmp_path / name) as journal:
+            ids = {journal.next_request_id("TEST0001") for _ in range(5)}
+        assert not ids & taken
+        taken |= ids
+
+
+def test_a_journal_of_the_earlier_release_keeps_its_ids_and_gives_new_ones_with_an_instance(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    with Journal.open(path) as journal:
+        record(journal, "A1", request_id="TEST000100000007")
+    # Back to the first release's schema: no instance table, user_version 1, counter at 7.
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE instance")
+        db.execute("INSERT OR REPLACE INTO counter (name, value) VALUES ('request_id', 7)")
+        db.execute("PRAGMA user_version=1")
+    db.close()
+    with Journal.open(path) as journal:
+        assert journal.get("TEST000100000007").appt_id == "A1"
+        assert journal.next_request_id("TEST0001") == f"TEST0001-{journal.instance}-00000008"
 
 
 def test_request_ids_stay_unique_with_two_threads_and_two_journal_objects(tmp_path: Path) -> None:
@@ -281,6 +310,6 @@ def test_request_id_is_taken_with_the_attempt_in_one_write(tmp_path):
             reason=Reason.OTHER, fee_accepted=0, created_at=datetime(2026, 11, 27),
             scheduled_at=None, service=None, address=None, sending=True,
         )
-        assert attempt.request_id == "T100000002" and first == "T100000001"
+        assert (first, attempt.request_id) == (f"T1-{journal.instance}-00000001", f"T1-{journal.instance}-00000002")
         assert journal.get(attempt.request_id).send_count == 1
         assert journal.get(attempt.request_id).address is None
