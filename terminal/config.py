@@ -234,7 +234,12 @@ class _Reader:
     def section(self, name: str) -> dict[str, Any]:
         return self.document.get(name, {})
 
-    def get(self, section: str, key: str, kind: type, default: Any = None, *, required: bool = False) -> Any:
+    def get(
+        self, section: str, key: str, kind: type, default: Any = None, *, required: bool = False,
+        secret: bool = False,
+    ) -> Any:
+        """The value at [section] key, checked to be of `kind`. A `secret` value is never quoted
+        in the message (a PIN typed where its hash belongs would end up in logs and screens)."""
         table = self.section(section)
         if key not in table:
             if required:
@@ -243,10 +248,13 @@ class _Reader:
         value = table[key]
         # TOML booleans are Python ints too; a boolean is never a valid number here.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.fail(
-                f"{section}.{key}",
-                f"must be {_KIND_NAMES[kind]}, not {_describe(value)}.",
-            )
+            if secret:
+                raise self.fail(
+                    f"{section}.{key}",
+                    f"must be {_KIND_NAMES[kind]}, and is not (what is there is not repeated, since "
+                    f"it may be a PIN). {MAKE_PIN_HASH}",
+                )
+            raise self.fail(f"{section}.{key}", f"must be {_KIND_NAMES[kind]}, not {_describe(value)}.")
         return value
 
     def relative_path(self, value: str) -> Path:
@@ -254,6 +262,10 @@ class _Reader:
         return candidate if candidate.is_absolute() else self.path.parent / candidate
 
 
+MAKE_PIN_HASH = (
+    "It holds the PIN's salted hash, never the PIN: make one with "
+    "`uv run python -m terminal.supervisor_pin` and paste the line it prints."
+)
 _KIND_NAMES = {str: "a quoted string", int: "a whole number"}
 
 
@@ -337,14 +349,13 @@ def _terminal_settings(reader: _Reader) -> TerminalSettings:
             "terminal.operator_id",
             f"{operator_id!r} is not 1 to 8 printable ASCII characters. Use e.g. \"00\".",
         )
-    pin_hash = reader.get("terminal", "supervisor_pin", str, required=True)
+    pin_hash = reader.get("terminal", "supervisor_pin", str, required=True, secret=True)
     try:
         parse_pin_hash(pin_hash)
     except PinHashError as exc:
         raise reader.fail(
             "terminal.supervisor_pin",
-            f"is not a PIN hash ({exc}). Make one with `uv run python -m terminal.supervisor_pin` "
-            "and paste the line it prints.",
+            f"is not a PIN hash ({exc}). {MAKE_PIN_HASH}",
         ) from None
     key_file = reader.relative_path(reader.get("terminal", "key_file", str, required=True))
     return TerminalSettings(

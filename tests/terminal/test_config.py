@@ -260,3 +260,10 @@ def test_config_file_named_in_the_environment_loads(tmp_path: Path) -> None:
     found = config_path_from(None, {"POS_TERMINAL_CONFIG": os.fspath(path)})
     assert found is not None
     assert load_config(found, environ={}).terminal.tid == "T1"
+
+
+@pytest.mark.parametrize("pin_line", ["supervisor_pin = 739146", 'supervisor_pin = "739146"', "supervisor_pin = [739146]"])
+def test_a_pin_where_its_hash_belongs_is_never_echoed(tmp_path: Path, pin_line: str) -> None:
+    message = refusal(write_config(tmp_path, MINIMAL.replace(f'supervisor_pin = "{DEMO_PIN_HASH}"', pin_line)))
+    assert "terminal.supervisor_pin" in message and "python -m terminal.supervisor_pin" in message
+    assert "739146" not in message
