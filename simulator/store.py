@@ -8,6 +8,7 @@ that a crash leaves either all of it or none. WAL lets `pos-sim report` read whi
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -139,10 +140,13 @@ class HostStore:
         self._lock = threading.RLock()
         self._in_transaction = False
         try:
+            # Owner-only: the store holds every terminal's MAC key (sqlite gives -wal and -shm
+            # the same mode when it makes them).
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
             )
-        except sqlite3.Error as problem:
+        except (sqlite3.Error, OSError) as problem:
             raise StoreError(f"{self.path}: cannot open the database ({problem}); check the path and its permissions") from None
         try:
             self._prepare()

@@ -11,7 +11,7 @@ import gc
 import logging
 import sys
 import threading
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from terminal.config import ConfigError, TerminalConfig
 from terminal.runtime import config_as_run, read_config
@@ -55,6 +55,39 @@ class _PrintVersion(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
         print(f"{parser.prog} {package_version()}")
         parser.exit(EXIT_DONE)
+
+
+class CommandOutput:
+    """Text for people, or one JSON document for scripts."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        if self.as_json:
+            self.notes.append(text)
+        else:
+            print(text, file=sys.stderr)
+
+    def emit(self, document: dict[str, Any], text: str) -> None:
+        import json  # here, not at the top: the app's start-up does not need it
+
+        if self.as_json:
+            if self.notes:
+                document = {**document, "notes": self.notes}
+            print(json.dumps(document, ensure_ascii=False, indent=2))
+        else:
+            print(text)
+
+    def fail(self, code: int, kind: str, text: str, **extra: Any) -> int:
+        import json
+
+        if self.as_json:
+            print(json.dumps({"ok": False, "error": kind, "message": text, **extra}, ensure_ascii=False, indent=2))
+        else:
+            print(f"pos-terminal: {text}", file=sys.stderr)
+        return code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,8 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = read_config(args.config, args.port)
     except ConfigError as exc:
-        print(f"pos-terminal: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return CommandOutput(args.json).fail(EXIT_USAGE, "config", str(exc))
     if command == "ui":
         return _run_ui(config, training=args.training)
     from terminal.commands import run_command

@@ -6,13 +6,11 @@ need it before its first screen."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import sys
 from typing import Any
 
 from protocol import Result
-from terminal.cli import EXIT_DONE, EXIT_LINK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE
+from terminal.cli import EXIT_DONE, EXIT_LINK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE, CommandOutput
 from terminal.client import (
     AppointmentPage,
     CancelOutcome,
@@ -29,56 +27,30 @@ from terminal.voucher import format_money, render_voucher
 
 
 def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) -> int:
+    out = CommandOutput(args.json)
     try:
         runtime = open_terminal(config, training=args.training)
-    except (ConfigError, JournalError) as exc:
-        print(f"pos-terminal: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except ConfigError as exc:
+        return out.fail(EXIT_USAGE, "config", str(exc))
+    except JournalError as exc:
+        return out.fail(EXIT_USAGE, "journal", str(exc))
     try:
         logging.basicConfig(level=logging.WARNING, format="pos-terminal: %(message)s")
-        out = _Output(args.json)
         if command not in ("history", "reprint"):
             # A cancellation left open by a lost answer or a power cut is settled first.
             for outcome in runtime.client.settle_unsettled():
                 out.note(f"settled earlier cancellation {outcome.attempt.request_id}: {outcome.state.value}")
         return COMMANDS[command](runtime, args, out)
+    except JournalError as exc:
+        return out.fail(EXIT_USAGE, "journal", str(exc))
     finally:
         runtime.close()
-
-
-class _Output:
-    """Text for people, or one JSON document for scripts."""
-
-    def __init__(self, as_json: bool) -> None:
-        self.as_json = as_json
-        self.notes: list[str] = []
-
-    def note(self, text: str) -> None:
-        if self.as_json:
-            self.notes.append(text)
-        else:
-            print(text, file=sys.stderr)
-
-    def emit(self, document: dict[str, Any], text: str) -> None:
-        if self.as_json:
-            if self.notes:
-                document = {**document, "notes": self.notes}
-            print(json.dumps(document, ensure_ascii=False, indent=2))
-        else:
-            print(text)
-
-    def fail(self, code: int, kind: str, text: str, **extra: Any) -> int:
-        if self.as_json:
-            print(json.dumps({"ok": False, "error": kind, "message": text, **extra}, ensure_ascii=False, indent=2))
-        else:
-            print(f"pos-terminal: {text}", file=sys.stderr)
-        return code
 
 
 def _guarded(call):
     """Turn the client's failures into the documented exit codes."""
 
-    def run(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
+    def run(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
         try:
             return call(runtime, args, out)
         except LinkFailure as exc:
@@ -98,7 +70,7 @@ def _guarded(call):
 
 
 @_guarded
-def _echo(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
+def _echo(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     result = runtime.client.echo()
     rtt_ms = round(result.round_trip * 1000, 1)
     out.emit(
@@ -123,7 +95,7 @@ def _appointment_json(appointment) -> dict[str, Any]:
 
 
 @_guarded
-def _list(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
+def _list(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     page: AppointmentPage = runtime.client.list_appointments(args.page)
     lines = [f"page {page.page + 1} of {page.page_count}, {page.total} appointments"]
     for appointment in page.appointments:
@@ -208,7 +180,7 @@ def _exit_code(attempt: Attempt) -> int:
     }.get(attempt.state, EXIT_UNKNOWN)
 
 
-def _emit_attempt(out: _Output, outcome: CancelOutcome, voucher: str | None = None) -> int:
+def _emit_attempt(out: CommandOutput, outcome: CancelOutcome, voucher: str | None = None) -> int:
     attempt = outcome.attempt
     document = {"ok": attempt.state is AttemptState.CANCELLED, **attempt_json(attempt)}
     text = _describe(attempt)
@@ -220,7 +192,7 @@ def _emit_attempt(out: _Output, outcome: CancelOutcome, voucher: str | None = No
 
 
 @_guarded
-def _cancel(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
+def _cancel(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     client: HostClient = runtime.client
     appointment = _find_listed(client, args.appt_id)
     outcome = client.cancel(appointment or args.appt_id, args.reason, args.accept_fee)
@@ -245,13 +217,13 @@ def _find_listed(client: HostClient, appt_id: str):
 
 
 @_guarded
-def _status(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
+def _status(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     if runtime.journal.get(args.request_id) is None:
         return out.fail(EXIT_REFUSED, "no-such-request", f"no cancellation with request id {args.request_id} on this terminal")
     return _emit_attempt(out, runtime.client.settle(args.request_id))
 
 
-def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
+def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     attempts = runtime.journal.history(limit=1000)
     lines = [
         f"{a.created_at:%Y-%m-%d %H:%M}  {a.request_id}  {a.appt_id:14} {a.state.value:9} "
@@ -262,7 +234,7 @@ def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -
     return EXIT_DONE
 
 
-def _reprint(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -> int:
+def _reprint(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     attempt = runtime.journal.find_by_cancel_ref(args.cancel_ref)
     if attempt is None:
         return out.fail(EXIT_REFUSED, "no-such-voucher", f"no voucher with cancellation number {args.cancel_ref} on this terminal")
@@ -274,7 +246,7 @@ def _reprint(runtime: TerminalRuntime, args: argparse.Namespace, out: _Output) -
     return EXIT_DONE
 
 
-def _print_voucher(runtime: TerminalRuntime, attempt: Attempt, out: _Output, *, reprint: bool) -> str | None:
+def _print_voucher(runtime: TerminalRuntime, attempt: Attempt, out: CommandOutput, *, reprint: bool) -> str | None:
     """Print on the configured printer; returns the voucher's text when it was not printed."""
     if runtime.printer is not None:
         try:

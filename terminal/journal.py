@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+import errno
+import fcntl
+import os
 import secrets
 import sqlite3
 import threading
@@ -25,6 +28,47 @@ _T = TypeVar("_T")
 
 class JournalError(Exception):
     """The journal cannot be used as asked; the message says which file and what to do."""
+
+
+class JournalInUseError(JournalError):
+    """Another process has this journal open: one process at a time writes a journal."""
+
+
+# What sqlite's complaint means for the person at the terminal, and what they can safely do.
+# None of the remedies moves, empties or deletes a journal: it holds the vouchers.
+_KEEP_IT = (
+    "Keep the file (it holds the vouchers) and send a copy to the provider's support; to go on "
+    "meanwhile, set [journal] path to a new file."
+)
+_SQLITE_FAULTS = (
+    (("locked", "busy"), "another program holds it (sqlite: database is locked)",
+     "Close the other program (a second pos-terminal, a database browser, a backup tool), then try again."),
+    (("full", "disk i/o"), "the disk is full or the file may not grow (sqlite: {exc})",
+     "Free space on the disk (or raise the file size limit), then try again."),
+    (("readonly", "read-only", "unable to open", "permission"),
+     "the file or its folder is not writable (sqlite: {exc})",
+     "Make the folder and the file writable for this user: sqlite also writes FILE-wal and FILE-shm "
+     "beside it. Then try again."),
+    (("malformed", "corrupt"), "the file is damaged (sqlite: {exc})", _KEEP_IT),
+    (("not a database", "encrypted"), "it is not a terminal journal, nor any sqlite database (sqlite: {exc})",
+     "Set [journal] path to the journal's own file. If this file was the journal, it is damaged: " + _KEEP_IT),
+)
+
+
+def journal_fault(path: Path, doing: str, exc: BaseException) -> JournalError:
+    """The one way a failing journal is reported: the file, what was being done, the cause, and
+    a remedy that loses nothing."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        lowered = "full"
+    for words, cause, remedy in _SQLITE_FAULTS:
+        if any(word in lowered for word in words):
+            return JournalError(f"{path}: cannot {doing}: {cause.format(exc=text)}. {remedy}")
+    return JournalError(
+        f"{path}: cannot {doing} (sqlite: {text}). Check the disk and the file's permissions, then "
+        "try again; keep the file, it holds the vouchers."
+    )
 
 
 class AttemptSettledError(JournalError):
@@ -166,7 +210,17 @@ def _parse_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _attempt(row: tuple) -> Attempt:
+def _attempt(row: tuple, path: Path) -> Attempt:
+    try:
+        return _attempt_of(row)
+    except (ValueError, TypeError) as exc:
+        raise JournalError(
+            f"{path}: cannot read the journal: cancellation {row[0]!r} is damaged ({exc}). "
+            + _KEEP_IT
+        ) from None
+
+
+def _attempt_of(row: tuple) -> Attempt:
     (request_id, appt_id, merchant_id, tid, operator_id, reason, fee_accepted, created_at,
      scheduled_at, service, address, state, result, cancel_ref, fee_charged, currency, host_time,
      refused_fee, host_message, settled_at, send_count) = row
@@ -195,6 +249,81 @@ def _attempt(row: tuple) -> Attempt:
     )
 
 
+def _create_owner_only(path: Path) -> bool:
+    """Create `path` empty and readable by its owner only (it holds the terminal's cancellations;
+    sqlite gives its -wal and -shm files the same mode). False when it already existed."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _owner_only(path: Path) -> None:
+    """Take group and others' access away from a journal an earlier release made 0644."""
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = part.stat().st_mode
+            if mode & 0o077:
+                part.chmod(mode & 0o700)
+        except OSError:
+            pass  # not there, or not ours to change: sqlite says so if it matters
+
+
+class _ProcessHold:
+    """This process's claim on a journal: an exclusive lock on FILE.lock, shared by every Journal
+    object of the process (the app's and its workers'), refused to any other process.
+
+    Two processes on one journal would settle the same attempt twice, each against the other's
+    writes; the second is told who holds it instead."""
+
+    _held: dict[Path, _ProcessHold] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd = fd
+        self._users = 0
+
+    @classmethod
+    def take(cls, journal: Path) -> _ProcessHold:
+        lock_path = Path(f"{journal.resolve()}.lock")
+        with cls._guard:
+            hold = cls._held.get(lock_path)
+            if hold is None:
+                hold = cls._held[lock_path] = cls(lock_path, cls._lock(journal, lock_path))
+            hold._users += 1
+            return hold
+
+    @staticmethod
+    def _lock(journal: Path, lock_path: Path) -> int:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise journal_fault(journal, "open the journal", exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise JournalInUseError(
+                f"{journal}: the journal is in use by another pos-terminal process"
+                + (f" (pid {holder})" if holder.isdigit() else "")
+                + ". One process at a time keeps a journal: wait for that one to finish, or close "
+                "it, then try again."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        return fd
+
+    def release(self) -> None:
+        with self._guard:
+            self._users -= 1
+            if self._users == 0:
+                del self._held[self.path]
+                os.close(self._fd)  # closing the only descriptor drops the lock
+
+
 class Journal:
     """One open journal file. Safe to share between the UI thread and one worker thread."""
 
@@ -211,27 +340,37 @@ class Journal:
         self._seq_lock = threading.Lock()
         self._seq_next = 0
         self._seq_left = 0  # SEQs still reserved for this process
+        self._hold = _ProcessHold.take(self.path)
         try:
-            # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE) so that
-            # a read-then-write (counters) cannot interleave with another process's.
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
-            )
+            self._db = self._connect()
+            try:
+                self._prepare()
+            except BaseException:
+                self._db.close()
+                raise
         except sqlite3.Error as exc:
-            raise JournalError(
-                f"{self.path}: cannot open the journal ({exc}). Check that the folder is writable."
-            ) from None
-        try:
-            self._prepare()
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise JournalError(
-                f"{self.path} is not a terminal journal (sqlite: {exc}). Move the file away or set "
-                "[journal] path to another file; the terminal then starts a new journal."
-            ) from None
-        except JournalError:
-            self._db.close()
+            self._hold.release()
+            raise journal_fault(self.path, "open the journal", exc) from None
+        except BaseException:
+            self._hold.release()
             raise
+
+    def _connect(self) -> sqlite3.Connection:
+        created = _create_owner_only(self.path)
+        if not created:
+            if self.path.stat().st_size == 0:
+                raise JournalError(
+                    f"{self.path}: the journal file is empty (0 bytes): it was cut short, or made by "
+                    "hand. If this terminal has recorded cancellations, restore the journal from its "
+                    "backup; if the file was made by hand, remove it and the terminal starts a new "
+                    "journal there."
+                )
+            _owner_only(self.path)
+        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE) so that a
+        # read-then-write (counters) cannot interleave with another connection's.
+        return sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
+        )
 
     @classmethod
     def open(cls, path: Path | str) -> Journal:
@@ -241,6 +380,7 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._hold.release()
 
     def __enter__(self) -> Journal:
         return self
@@ -276,7 +416,7 @@ class Journal:
             elif app_id != APPLICATION_ID:
                 raise JournalError(
                     f"{self.path} is a database of some other program, not a terminal journal. "
-                    "Set [journal] path to another file."
+                    "Set [journal] path to the journal's own file (the file is left as it is)."
                 )
             elif version > SCHEMA_VERSION:
                 raise JournalError(
@@ -316,11 +456,8 @@ class Journal:
                     if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
                     raise
-            except sqlite3.Error as exc:
-                raise JournalError(
-                    f"{self.path}: cannot write to the journal ({exc}). Check free space and "
-                    "that no other program holds the file; nothing was recorded."
-                ) from None
+            except (sqlite3.Error, OSError) as exc:
+                raise journal_fault(self.path, "write to the journal (nothing was recorded)", exc) from None
             return result
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
@@ -328,7 +465,7 @@ class Journal:
             try:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
-                raise JournalError(f"{self.path}: cannot read the journal ({exc}).") from None
+                raise journal_fault(self.path, "read the journal", exc) from None
 
     # -- counters ---------------------------------------------------------------------------
 
@@ -396,7 +533,7 @@ class Journal:
                 (appt_id, *_UNSETTLED),
             ).fetchone()
             if open_row is not None:
-                pending = _attempt(open_row)
+                pending = _attempt(open_row, self.path)
                 # A second request id for an appointment whose first outcome is unknown could
                 # cancel twice or charge twice: settle the first one instead.
                 raise AppointmentUnsettledError(
@@ -509,32 +646,32 @@ class Journal:
 
     def get(self, request_id: str) -> Attempt | None:
         rows = self._read(f"SELECT {_COLUMNS} FROM attempt WHERE request_id = ?", (request_id,))
-        return _attempt(rows[0]) if rows else None
+        return _attempt(rows[0], self.path) if rows else None
 
     def find_by_cancel_ref(self, cancel_ref: str) -> Attempt | None:
         rows = self._read(
             f"SELECT {_COLUMNS} FROM attempt WHERE cancel_ref = ? ORDER BY id DESC LIMIT 1", (cancel_ref,)
         )
-        return _attempt(rows[0]) if rows else None
+        return _attempt(rows[0], self.path) if rows else None
 
     def unsettled(self) -> list[Attempt]:
         """PENDING and UNKNOWN attempts, oldest first: what must be settled at start-up."""
         rows = self._read(f"SELECT {_COLUMNS} FROM attempt WHERE state IN (?, ?) ORDER BY id", _UNSETTLED)
-        return [_attempt(row) for row in rows]
+        return [_attempt(row, self.path) for row in rows]
 
     def unsettled_for_appointment(self, appt_id: str) -> Attempt | None:
         rows = self._read(
             f"SELECT {_COLUMNS} FROM attempt WHERE appt_id = ? AND state IN (?, ?) ORDER BY id LIMIT 1",
             (appt_id, *_UNSETTLED),
         )
-        return _attempt(rows[0]) if rows else None
+        return _attempt(rows[0], self.path) if rows else None
 
     def history(self, limit: int = 50, offset: int = 0) -> list[Attempt]:
         """Attempts newest first, a page at a time."""
         rows = self._read(
             f"SELECT {_COLUMNS} FROM attempt ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
         )
-        return [_attempt(row) for row in rows]
+        return [_attempt(row, self.path) for row in rows]
 
     def count(self) -> int:
         return self._read("SELECT count(*) FROM attempt")[0][0]
