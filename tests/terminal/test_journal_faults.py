@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from terminal.journal import Journal, JournalError, JournalInUseError, journal_fault
+from tests.simulated_host import DATA
 from tests.terminal.test_cli import write_config
 from tests.terminal.test_journal import record
 
@@ -64,7 +65,8 @@ def test_the_host_database_holding_terminal_keys_is_the_owners_alone(tmp_path: P
     from simulator.store import HostStore
 
     path = tmp_path / "host.db"
-    with HostStore(path):
+    with HostStore(path) as store:
+        store.load(DATA)
         files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
         assert all(part.exists() for part in files)
         assert [stat.S_IMODE(part.stat().st_mode) & 0o077 for part in files] == [0, 0, 0]
