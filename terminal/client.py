@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Callable
@@ -39,7 +39,7 @@ from protocol.link import MAX_SENDS, wire_time
 from protocol.messages import MAX_APPOINTMENTS_PER_PAGE
 from protocol.messages import CancelOutcome as CancelAnswer
 from protocol.trace import format_record
-from terminal.journal import Attempt, AttemptState, Journal
+from terminal.journal import Attempt, AttemptState, Journal, JournalError
 from terminal.transport import LineDown, SerialLine
 
 log = logging.getLogger("pos_terminal.client")
@@ -104,9 +104,15 @@ class AppointmentPage:
 
 @dataclass(frozen=True)
 class CancelOutcome:
-    """Where a cancellation stands, as the journal now records it."""
+    """Where a cancellation stands, as the journal now records it.
+
+    `earlier`: the journal already held this appointment's cancellation, so the host was not
+    asked again. `journal_problem`: the host's answer could not be written to the journal; the
+    attempt is kept pending there and reported as unknown until it is settled."""
 
     attempt: Attempt
+    earlier: bool = False
+    journal_problem: str | None = None
 
     @property
     def state(self) -> AttemptState:
@@ -236,10 +242,15 @@ class HostClient:
                 appointment.scheduled_at, appointment.service, appointment.address
             )
         with self._lock:
+            done = self.journal.cancelled_for_appointment(appt_id)
+            if done is not None:
+                # Cancelled by this terminal already (an answer settled after a power cut, a
+                # repeated command): that is the outcome; asking again would only be refused.
+                return CancelOutcome(done, earlier=True)
             earlier = self.journal.unsettled_for_appointment(appt_id)
             if earlier is not None:
                 # Never a second REQUEST_ID while the first one's outcome is unknown.
-                outcome = self._settle(earlier, progress)
+                outcome = self._settle_recorded(earlier, progress)
                 if not outcome.settled or outcome.state is AttemptState.CANCELLED:
                     return outcome
             try:
@@ -247,6 +258,7 @@ class HostClient:
             except LineDown as exc:
                 raise LinkFailure(str(exc)) from None
             now = self._wall().replace(microsecond=0)
+            # Written before the request leaves; if this fails, nothing was sent.
             attempt = self.journal.record_attempt(
                 appt_id=appt_id,
                 merchant_id=self.merchant_id,
@@ -260,10 +272,13 @@ class HostClient:
                 address=address,
                 sending=True,
             )
-            if self._send_cancel(attempt, progress, counted=True):
-                return self._outcome(attempt)
-            self.journal.mark_unknown(attempt.request_id)
-            return self._settle(self._reload(attempt), progress)
+            try:
+                if self._send_cancel(attempt, progress, counted=True):
+                    return self._outcome(attempt)
+                self.journal.mark_unknown(attempt.request_id)
+                return self._settle(self._reload(attempt), progress)
+            except JournalError as exc:
+                return self._unrecorded(attempt, exc)
 
     def settle(
         self, request_id: str, *, on_progress: Callable[[Progress], None] | None = None
@@ -275,7 +290,7 @@ class HostClient:
                 raise KeyError(request_id)
             if attempt.settled:
                 return CancelOutcome(attempt)
-            return self._settle(attempt, on_progress or (lambda _stage: None))
+            return self._settle_recorded(attempt, on_progress or (lambda _stage: None))
 
     def settle_unsettled(self) -> list[CancelOutcome]:
         """Settle what a power loss or a lost answer left open (run at start-up)."""
@@ -286,6 +301,21 @@ class HostClient:
             self.line.close()
 
     # -- cancellation internals
+
+    def _settle_recorded(self, attempt: Attempt, progress: Callable[[Progress], None]) -> CancelOutcome:
+        """_settle, with a journal that fails to take the answer reported as unknown."""
+        try:
+            return self._settle(attempt, progress)
+        except JournalError as exc:
+            return self._unrecorded(attempt, exc)
+
+    def _unrecorded(self, attempt: Attempt, problem: JournalError) -> CancelOutcome:
+        """The request left but its outcome could not be written: unknown until settled. The
+        journal still holds the attempt (written before it was sent), so the next settle round,
+        at the latest the next start, asks the host again and records the host's answer."""
+        log.error("cancellation %s: %s", attempt.request_id, problem)
+        state = AttemptState.UNKNOWN if attempt.state is AttemptState.PENDING else attempt.state
+        return CancelOutcome(replace(attempt, state=state), journal_problem=str(problem))
 
     def _settle(self, attempt: Attempt, progress: Callable[[Progress], None]) -> CancelOutcome:
         progress(Progress.CONFIRMING)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+from dataclasses import replace
 from typing import Any
 
 from protocol import Result
@@ -26,14 +28,28 @@ from terminal.runtime import TerminalRuntime, open_terminal
 from terminal.voucher import format_money, render_voucher
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, as Ctrl-C raises KeyboardInterrupt: both end the
+    command the same way, with what is left pending said."""
+
+    signal_number = signal.SIGTERM
+
+
+def _raise_stopped(_signum: int, _frame: object) -> None:
+    raise Stopped()
+
+
 def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) -> int:
     out = CommandOutput(args.json)
+    signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         runtime = open_terminal(config, training=args.training)
     except ConfigError as exc:
         return out.fail(EXIT_USAGE, "config", str(exc))
     except JournalError as exc:
         return out.fail(EXIT_USAGE, "journal", str(exc))
+    except KeyboardInterrupt as stop:
+        return _interrupted(None, args, out, stop)
     try:
         logging.basicConfig(level=logging.WARNING, format="pos-terminal: %(message)s")
         if command not in ("history", "reprint"):
@@ -43,8 +59,38 @@ def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) 
         return COMMANDS[command](runtime, args, out)
     except JournalError as exc:
         return out.fail(EXIT_USAGE, "journal", str(exc))
+    except KeyboardInterrupt as stop:
+        return _interrupted(runtime, args, out, stop)
     finally:
         runtime.close()
+
+
+def _interrupted(runtime: TerminalRuntime | None, args: argparse.Namespace, out: CommandOutput,
+                 stop: KeyboardInterrupt) -> int:
+    """Ctrl-C or SIGTERM: say what the journal holds open and how to settle it. An attempt whose
+    request may have left stays pending: the host may have cancelled it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this report short
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal_number = getattr(stop, "signal_number", signal.SIGINT)
+    what = "stopped (SIGTERM)" if signal_number == signal.SIGTERM else "interrupted (Ctrl-C)"
+    try:
+        pending = runtime.journal.unsettled() if runtime is not None else []
+    except JournalError as exc:
+        return out.fail(EXIT_USAGE, "journal", f"{what}; {exc}")
+    mine = next((a for a in pending if a.appt_id == getattr(args, "appt_id", None)), None)
+    others = [a for a in pending if a is not mine]
+    for attempt in others:
+        out.note(f"cancellation {attempt.request_id} ({attempt.appt_id}) is still open; settle it with: "
+                 f"pos-terminal status {attempt.request_id}")
+    if mine is not None:
+        outcome = CancelOutcome(mine if mine.state is AttemptState.UNKNOWN else replace(mine, state=AttemptState.UNKNOWN))
+        out.note(f"{what} before the host's answer was recorded")
+        return _emit_attempt(out, outcome)
+    if others:
+        return out.fail(EXIT_UNKNOWN, "interrupted", f"{what}; {len(others)} cancellation(s) still open, "
+                        "settled at the next start or with pos-terminal status REQUEST_ID",
+                        pending=[a.request_id for a in others])
+    return out.fail(128 + signal_number, "interrupted", f"{what}; nothing was left open, no cancellation is pending")
 
 
 def _guarded(call):
@@ -150,6 +196,16 @@ _REFUSALS = {
 }
 
 
+def _describe_outcome(outcome: CancelOutcome) -> str:
+    attempt = outcome.attempt
+    text = _describe(attempt)
+    if outcome.earlier:
+        text = f"already cancelled by this terminal (request {attempt.request_id}); the host was not asked again. {text}"
+    if outcome.journal_problem:
+        text += f". The answer could not be recorded: {outcome.journal_problem}"
+    return text
+
+
 def _describe(attempt: Attempt) -> str:
     if attempt.state is AttemptState.CANCELLED:
         return (
@@ -180,10 +236,23 @@ def _exit_code(attempt: Attempt) -> int:
     }.get(attempt.state, EXIT_UNKNOWN)
 
 
+# The `error` of a cancellation that did not end cancelled, as README's JSON table names them.
+_ATTEMPT_ERRORS = {AttemptState.REFUSED: "refused", AttemptState.UNKNOWN: "outcome-unknown",
+                   AttemptState.PENDING: "outcome-unknown"}
+
+
 def _emit_attempt(out: CommandOutput, outcome: CancelOutcome, voucher: str | None = None) -> int:
     attempt = outcome.attempt
     document = {"ok": attempt.state is AttemptState.CANCELLED, **attempt_json(attempt)}
-    text = _describe(attempt)
+    if attempt.state in _ATTEMPT_ERRORS:
+        document["error"] = _ATTEMPT_ERRORS[attempt.state]
+    if not attempt.settled:
+        document["how_to_settle"] = f"pos-terminal status {attempt.request_id}"
+    if outcome.earlier:
+        document["earlier"] = True
+    if outcome.journal_problem:
+        document["journal_problem"] = outcome.journal_problem
+    text = _describe_outcome(outcome)
     if voucher is not None:
         document["voucher"] = voucher
         text += "\n\n" + voucher
@@ -194,11 +263,14 @@ def _emit_attempt(out: CommandOutput, outcome: CancelOutcome, voucher: str | Non
 @_guarded
 def _cancel(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     client: HostClient = runtime.client
-    appointment = _find_listed(client, args.appt_id)
+    done = runtime.journal.cancelled_for_appointment(args.appt_id)
+    # Listed only when this terminal has not cancelled it already (the host no longer lists it).
+    appointment = None if done is not None else _find_listed(client, args.appt_id)
     outcome = client.cancel(appointment or args.appt_id, args.reason, args.accept_fee)
     voucher = None
     if outcome.state is AttemptState.CANCELLED:
-        voucher = _print_voucher(runtime, outcome.attempt, out, reprint=False)
+        # An earlier cancellation's voucher may have been printed already: this one says reprint.
+        voucher = _print_voucher(runtime, outcome.attempt, out, reprint=outcome.earlier)
     return _emit_attempt(out, outcome, voucher)
 
 

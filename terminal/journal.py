@@ -327,8 +327,15 @@ class _ProcessHold:
 class Journal:
     """One open journal file. Safe to share between the UI thread and one worker thread."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self, path: Path | str, *, busy_timeout_s: float = _BUSY_TIMEOUT_MS / 1000,
+        new_instance: Callable[[], str] = new_instance_code,
+    ) -> None:
+        """`new_instance` makes the instance code of a journal created (or migrated) now; tests
+        pass a fixed one to get the same REQUEST_IDs every run."""
         self.path = Path(path)
+        self._busy_timeout_s = busy_timeout_s
+        self._new_instance = new_instance
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -369,13 +376,14 @@ class Journal:
         # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE) so that a
         # read-then-write (counters) cannot interleave with another connection's.
         return sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
+            self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout_s
         )
 
     @classmethod
-    def open(cls, path: Path | str) -> Journal:
-        """Open the journal at `path`, creating it (and its folders) if need be."""
-        return cls(path)
+    def open(cls, path: Path | str, *, busy_timeout_s: float = _BUSY_TIMEOUT_MS / 1000) -> Journal:
+        """Open the journal at `path`, creating it (and its folders) if need be. A write waits up
+        to `busy_timeout_s` for another program that holds the file."""
+        return cls(path, busy_timeout_s=busy_timeout_s)
 
     def close(self) -> None:
         with self._lock:
@@ -403,7 +411,7 @@ class Journal:
         if str(mode).lower() != "wal":
             raise JournalError(f"{self.path}: sqlite refused WAL mode ({mode}). Put the journal on a local disk.")
         db.execute("PRAGMA synchronous=FULL")
-        db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA busy_timeout={round(self._busy_timeout_s * 1000)}")
         db.execute("BEGIN IMMEDIATE")
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -428,7 +436,7 @@ class Journal:
                 # A journal of an earlier release: its REQUEST_IDs (TID + counter) stay as they
                 # are; the IDs it gives from now on carry an instance code of its own.
                 self._run_script(_SCHEMA_2)
-                db.execute("INSERT INTO instance (id, code) VALUES (1, ?)", (new_instance_code(),))
+                db.execute("INSERT INTO instance (id, code) VALUES (1, ?)", (self._new_instance(),))
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             # Later schema versions add their migrations here, one step at a time.
             self.instance = db.execute("SELECT code FROM instance WHERE id = 1").fetchone()[0]
@@ -663,6 +671,14 @@ class Journal:
         rows = self._read(
             f"SELECT {_COLUMNS} FROM attempt WHERE appt_id = ? AND state IN (?, ?) ORDER BY id LIMIT 1",
             (appt_id, *_UNSETTLED),
+        )
+        return _attempt(rows[0], self.path) if rows else None
+
+    def cancelled_for_appointment(self, appt_id: str) -> Attempt | None:
+        """This terminal's confirmed cancellation of the appointment, if it has one."""
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM attempt WHERE appt_id = ? AND state = ? ORDER BY id DESC LIMIT 1",
+            (appt_id, AttemptState.CANCELLED.value),
         )
         return _attempt(rows[0], self.path) if rows else None
 

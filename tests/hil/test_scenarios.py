@@ -94,8 +94,17 @@ def test_cancel(hil: HilLine, journal: Journal) -> None:
             late = client.cancel(APPOINTMENTS["late"].appt_id, Reason.OTHER, 10_000)
     finally:
         client.close()
+    # A second device of the merchant (another journal: other REQUEST_IDs) asks for the same.
+    with Journal.open(hil.folder / "second-device.sqlite") as second_journal:
+        second_device = hil.client(second_journal)
+        try:
+            by_other = second_device.cancel(appointment, Reason.OTHER, 0)
+        finally:
+            second_device.close()
     assert done.state is AttemptState.CANCELLED and done.attempt.cancel_ref and done.attempt.fee_charged == 0
-    assert (again.state, again.attempt.result) == (AttemptState.REFUSED, Result.ALREADY_CANCELLED)
+    # This terminal asked again: its journal has the voucher, and the host is not asked twice.
+    assert again.earlier and again.attempt == done.attempt
+    assert (by_other.state, by_other.attempt.result) == (AttemptState.REFUSED, Result.ALREADY_CANCELLED)
     assert journal.find_by_cancel_ref(done.attempt.cancel_ref) == done.attempt
     if hil.own_host:
         assert (fee.state, fee.attempt.result, fee.attempt.refused_fee) == (AttemptState.REFUSED, Result.FEE_CHANGED, 5000)

@@ -21,7 +21,7 @@ from tests.screens.scripted_client import NOW, ScriptedClient
 
 @pytest.fixture
 def journal(tmp_path: Path):
-    journal = Journal(tmp_path / "journal.sqlite")
+    journal = Journal(tmp_path / "journal.sqlite", new_instance=lambda: "7KQ2MX")
     yield journal
     journal.close()
 

@@ -142,15 +142,17 @@ def test_replayed_old_answers_are_dropped_and_change_nothing(tmp_path: Path, cap
 
 
 def test_a_stored_answer_about_another_appointment_is_not_taken_as_this_cancellation(tmp_path: Path) -> None:
-    # A terminal whose journal was replaced (a new device with the same TID, a reset) numbers its
-    # REQUEST_IDs from 1 again; the host has a stored CANCEL_RESP for that REQUEST_ID and, as
+    # A terminal whose journal was replaced numbers its REQUEST_IDs from 1 again. Its instance
+    # code keeps them apart from the old journal's; were the two codes the same (a chance of one
+    # in about 10**9, forced here), the host has a stored CANCEL_RESP for that REQUEST_ID and, as
     # exactly-once requires, sends it again: it names the earlier appointment, not this one.
+    same_instance = {"new_instance": lambda: "SAMEXX"}
     with simulated_host(tmp_path) as rig:
-        with Journal(tmp_path / "old-journal.sqlite") as old:
+        with Journal(tmp_path / "old-journal.sqlite", **same_instance) as old:
             client = terminal_client(rig.terminal_port, old)
             first = client.cancel(FREE, Reason.OTHER, 0)
             client.close()
-        with Journal(tmp_path / "new-journal.sqlite") as new:
+        with Journal(tmp_path / "new-journal.sqlite", **same_instance) as new:
             client = terminal_client(rig.terminal_port, new)
             second = client.cancel(WITH_FEE, Reason.OTHER, 5000)
             client.close()

@@ -180,9 +180,10 @@ def test_an_escpos_printer_without_the_printer_extra_is_refused_at_start(tmp_pat
     for command in (["--json", "history"], ["ui"]):
         result = subprocess.run([sys.executable, "-c", WITHOUT_ESCPOS, "--config", str(config), *command],
                                 capture_output=True, text=True, timeout=60)
-        assert result.returncode == 2, result.stderr
-        assert "pos-cancel-appointment[printer]" in result.stderr
-        assert "printer.kind" in result.stderr and str(config) in result.stderr
+        said = result.stdout + result.stderr  # JSON on stdout under --json, else text on stderr
+        assert result.returncode == 2, said
+        assert "pos-cancel-appointment[printer]" in said
+        assert "printer.kind" in said and str(config) in said
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "journal.sqlite").exists()  # refused before anything was opened
 
