@@ -8,6 +8,7 @@ that a crash leaves either all of it or none. WAL lets `pos-sim report` read whi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -141,8 +142,11 @@ class HostStore:
         self._in_transaction = False
         try:
             # Owner-only: the store holds every terminal's MAC key (sqlite gives -wal and -shm
-            # the same mode when it makes them).
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            # the same mode when it makes them). Only a new file is opened here: closing any
+            # descriptor of a database drops every POSIX lock this process holds on it, sqlite's
+            # own included (another store object's, on another line's thread).
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
             )

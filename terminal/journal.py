@@ -251,7 +251,9 @@ def _attempt_of(row: tuple) -> Attempt:
 
 def _create_owner_only(path: Path) -> bool:
     """Create `path` empty and readable by its owner only (it holds the terminal's cancellations;
-    sqlite gives its -wal and -shm files the same mode). False when it already existed."""
+    sqlite gives its -wal and -shm files the same mode). False when it already existed. O_EXCL:
+    an existing journal is never opened here, since closing any descriptor of it would drop the
+    POSIX locks sqlite holds on it in this process."""
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
