@@ -1,6 +1,6 @@
 """The terminal side of bench/soak.py: one long-lived process holding the REAL journal and the REAL
 HostClient, running cancellations on command, so that the soak can SIGKILL it at any point of an
-exchange and start another on the same journal (which first runs settle_unsettled()).
+exchange and start another on the same journal (which first runs Settler.settle_open()).
 
 It speaks JSON lines: commands on stdin, events on stdout.
 
@@ -41,6 +41,7 @@ from protocol.frame import parse_envelope  # noqa: E402
 from protocol.framer import FrameReader, GoodFrame  # noqa: E402
 from terminal.client import HostClient, LinkFailure  # noqa: E402
 from terminal.journal import Attempt, Journal  # noqa: E402
+from terminal.settler import Settler  # noqa: E402
 from terminal.transport import SerialLine  # noqa: E402
 
 UNSETTLED = ("pending", "unknown")
@@ -196,7 +197,7 @@ class Worker:
     def start(self) -> None:
         unsettled = len(self.journal.unsettled())
         self.emit({"ev": "hello", "pid": os.getpid(), "unsettled": unsettled})
-        self.run_call("settle_unsettled", self.client.settle_unsettled, max(unsettled, 1) * self.client.cancel_bound())
+        self.run_call("settle_unsettled", Settler(self.client).settle_open, max(unsettled, 1) * self.client.cancel_bound())
 
     def serve(self) -> None:
         for line in sys.stdin:

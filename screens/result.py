@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import threading
 from typing import TYPE_CHECKING, Callable
 
 from textual import work
@@ -27,12 +26,10 @@ from terminal.voucher import format_money, service_name
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
+    from terminal.settler import SettleNews
 
 log = logging.getLogger("pos_terminal.screens")
 
-# The background settler: this many STATUS rounds, this far apart, then History takes over.
-SETTLE_ROUNDS = 10
-SETTLE_PAUSE_SECONDS = 3.0
 # What Textual's Digits can draw; other cancellation numbers are shown as plain bold text.
 DIGITS_CHARACTERS = frozenset("0123456789ABCDEF+-.:")
 
@@ -104,7 +101,7 @@ class ResultScreen(KeypadScreen):
         self.error = error
         self.voucher_status = ""
         self.settle_status = ""
-        self._stop = threading.Event()
+        self._unwatch: Callable[[], None] = lambda: None
 
     @property
     def ending(self) -> Ending:
@@ -227,10 +224,13 @@ class ResultScreen(KeypadScreen):
     # -- life
 
     def on_mount(self) -> None:
+        self._unwatch = self.context.settler.watch(self._settle_news)
         self._start_background()
 
     def on_unmount(self) -> None:
-        self._stop.set()
+        self._unwatch()
+        if self.attempt is not None and not self.attempt.settled:
+            self.context.settler.forget(self.attempt.request_id)
 
     def _start_background(self) -> None:
         if self.attempt is None:
@@ -242,7 +242,18 @@ class ResultScreen(KeypadScreen):
                 self._show_voucher_status(self.t("result.voucher.printing"))
                 self._print_voucher(self.attempt)
         elif self.ending is Ending.UNKNOWN:
-            self._keep_settling(self.attempt.request_id)
+            self.context.settler.keep_settling(self.attempt.request_id)
+
+    def _settle_news(self, news: SettleNews) -> None:
+        """On the settler's thread: only messages cross over to the screen."""
+        if self.attempt is None or news.request_id != self.attempt.request_id:
+            return
+        if news.outcome is None and news.error is None:
+            self.post_message(SettleRound(news.round, news.rounds))
+        elif news.outcome is not None and news.outcome.settled:
+            self.post_message(AttemptChanged(news.outcome.attempt))
+        elif news.last:
+            self.post_message(SettlingStopped(news.outcome.attempt if news.outcome else None))
 
     async def _rebuild(self) -> None:
         self.set_title(self.title_text())
@@ -269,27 +280,6 @@ class ResultScreen(KeypadScreen):
             self.post_message(VoucherPrinted(attempt.request_id, error=f"{type(exc).__name__}: {exc}"))
         else:
             self.post_message(VoucherPrinted(attempt.request_id))
-
-    @work(thread=True, exclusive=True, group="settle")
-    def _keep_settling(self, request_id: str) -> None:
-        client = self.context.client
-        latest: Attempt | None = None
-        for number in range(1, SETTLE_ROUNDS + 1):
-            if number > 1 and self._stop.wait(SETTLE_PAUSE_SECONDS):
-                return
-            if self._stop.is_set():
-                return
-            self.post_message(SettleRound(number, SETTLE_ROUNDS))
-            try:
-                outcome = client.settle(request_id)
-            except Exception:  # noqa: BLE001 - the next round, History or the next start retries
-                log.exception("settling %s", request_id)
-                continue
-            latest = outcome.attempt
-            if outcome.settled:
-                self.post_message(AttemptChanged(outcome.attempt))
-                return
-        self.post_message(SettlingStopped(latest))
 
     # -- worker news
 

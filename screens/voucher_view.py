@@ -23,6 +23,7 @@ from terminal.voucher import format_money, reason_name, render_voucher, service_
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
+    from terminal.settler import SettleNews
 
 log = logging.getLogger("pos_terminal.screens")
 
@@ -88,7 +89,19 @@ class AttemptActions:
             self.say(t("history.already_settled", self.context.locale, state=state_word(attempt, self.context.locale)))
             return
         self.say(t("history.settling", self.context.locale))
-        self._settle(attempt.request_id)
+        request_id = attempt.request_id
+
+        def news(news: SettleNews) -> None:  # on the settler's thread: only messages cross over
+            if news.request_id != request_id or (news.outcome is None and news.error is None):
+                return
+            unwatch()
+            if news.outcome is None:
+                self.post_message(SettleFailed(news.error or ""))  # type: ignore[attr-defined]
+            else:
+                self.post_message(AttemptChanged(news.outcome.attempt))  # type: ignore[attr-defined]
+
+        unwatch = self.context.settler.watch(news)
+        self.context.settler.settle_soon(request_id)
 
     @work(thread=True, exclusive=True, group="print")
     def _reprint_voucher(self, attempt: Attempt) -> None:
@@ -103,16 +116,6 @@ class AttemptActions:
             self.post_message(VoucherPrinted(attempt.request_id, error=f"{type(exc).__name__}: {exc}"))  # type: ignore[attr-defined]
         else:
             self.post_message(VoucherPrinted(attempt.request_id))  # type: ignore[attr-defined]
-
-    @work(thread=True, exclusive=True, group="settle")
-    def _settle(self, request_id: str) -> None:
-        try:
-            outcome = self.context.client.settle(request_id)
-        except Exception as exc:  # noqa: BLE001 - shown; the attempt stays pending
-            log.info("settling %s: %s", request_id, exc)
-            self.post_message(SettleFailed(str(exc)))  # type: ignore[attr-defined]
-            return
-        self.post_message(AttemptChanged(outcome.attempt))  # type: ignore[attr-defined]
 
     def on_voucher_printed(self, message: VoucherPrinted) -> None:
         locale = self.context.locale

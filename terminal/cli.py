@@ -10,7 +10,6 @@ import argparse
 import gc
 import logging
 import sys
-import threading
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from terminal.config import ConfigError, TerminalConfig
@@ -188,10 +187,11 @@ def _run_ui(config: TerminalConfig, *, training: bool) -> int:
             format="%(asctime)s %(name)s %(levelname)s %(message)s",
         )
         # Settle what an earlier run left open without holding up the first screen.
-        threading.Thread(target=runtime.client.settle_unsettled, name="settle-at-start", daemon=True).start()
+        runtime.settler.start()
         return PluginContext(
             client=runtime.client,
             journal=runtime.journal,
+            settler=runtime.settler,
             config=runtime.config,
             locale=runtime.locale,
             training=runtime.training,

@@ -292,10 +292,6 @@ class HostClient:
                 return CancelOutcome(attempt)
             return self._settle_recorded(attempt, on_progress or (lambda _stage: None))
 
-    def settle_unsettled(self) -> list[CancelOutcome]:
-        """Settle what a power loss or a lost answer left open (run at start-up)."""
-        return [self.settle(attempt.request_id) for attempt in self.journal.unsettled()]
-
     def close(self) -> None:
         with self._lock:
             self.line.close()

@@ -54,7 +54,7 @@ def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) 
         logging.basicConfig(level=logging.WARNING, format="pos-terminal: %(message)s")
         if command not in ("history", "reprint"):
             # A cancellation left open by a lost answer or a power cut is settled first.
-            for outcome in runtime.client.settle_unsettled():
+            for outcome in runtime.settler.settle_open():
                 out.note(f"settled earlier cancellation {outcome.attempt.request_id}: {outcome.state.value}")
         return COMMANDS[command](runtime, args, out)
     except JournalError as exc:
@@ -292,7 +292,7 @@ def _find_listed(client: HostClient, appt_id: str):
 def _status(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     if runtime.journal.get(args.request_id) is None:
         return out.fail(EXIT_REFUSED, "no-such-request", f"no cancellation with request id {args.request_id} on this terminal")
-    return _emit_attempt(out, runtime.client.settle(args.request_id))
+    return _emit_attempt(out, runtime.settler.settle(args.request_id))
 
 
 def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from terminal.config import TerminalConfig
     from terminal.journal import Journal
     from terminal.printing import VoucherPrinter
+    from terminal.settler import Settler
 
 ENTRY_POINT_GROUP = "pos_terminal.plugins"
 
@@ -35,6 +36,15 @@ class PluginContext:
     locale: str
     training: bool = False
     printer: VoucherPrinter | None = None
+    # Settles cancellations whose outcome is unknown; screens ask it and watch it, never settle
+    # themselves. One is made for the client when the shell gives none.
+    settler: Settler = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.settler is None:
+            from terminal.settler import Settler
+
+            object.__setattr__(self, "settler", Settler(self.client))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from terminal.client import HostClient
     from terminal.journal import Journal
     from terminal.printing import VoucherPrinter
+    from terminal.settler import Settler
 
 
 @dataclass
@@ -33,6 +34,7 @@ class TerminalRuntime:
     config: TerminalConfig
     client: HostClient
     journal: Journal
+    settler: Settler
     printer: VoucherPrinter | None
     demo: bool  # no port configured: the built-in simulated host with demo data
     training: bool  # a configured terminal practising against the built-in host
@@ -43,6 +45,7 @@ class TerminalRuntime:
         return self.config.ui.locale
 
     def close(self) -> None:
+        self.settler.stop(timeout=self.client.settle_bound())
         self.client.close()
         self.journal.close()
         while self._cleanups:
@@ -88,6 +91,7 @@ def open_terminal(config: TerminalConfig, *, training: bool = False) -> Terminal
     from terminal.client import HostClient
     from terminal.journal import Journal
     from terminal.printing import printer_from_config
+    from terminal.settler import Settler
     from terminal.transport import SerialLine
 
     cleanups: list[Callable[[], Any]] = []
@@ -130,6 +134,7 @@ def open_terminal(config: TerminalConfig, *, training: bool = False) -> Terminal
         config=config,
         client=client,
         journal=journal,
+        settler=Settler(client),
         printer=printer,
         demo=simulated and not training,
         training=training,

@@ -17,6 +17,7 @@ from protocol import Appointment, Reason, Result
 from simulator.store import HostStore
 from terminal.client import HostClient, LinkFailure, Progress
 from terminal.journal import AttemptState, Journal
+from terminal.settler import Settler
 from tests.hil.conftest import APPOINTMENTS, NOW, HilLine
 
 pytestmark = pytest.mark.hil
@@ -141,7 +142,7 @@ def test_lost_response(hil: HilLine, journal: Journal) -> None:
     assert (pending.state, pending.send_count) == (AttemptState.PENDING, 1)
     restarted = hil.client(journal)
     try:
-        [settled] = restarted.settle_unsettled()
+        [settled] = Settler(restarted).settle_open()
     finally:
         restarted.close()
     assert settled.state is AttemptState.CANCELLED and settled.attempt.send_count == 1  # not sent twice

@@ -8,8 +8,8 @@ from typing import Callable
 
 import pytest
 
-import screens.result
 import screens.waiting
+import terminal.settler
 from screens.keypad import KeyButton
 from terminal.config import demo_config
 from terminal.journal import Journal
@@ -33,7 +33,7 @@ def client(journal: Journal) -> ScriptedClient:
 
 @pytest.fixture(autouse=True)
 def no_waiting_between_settle_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(screens.result, "SETTLE_PAUSE_SECONDS", 0.0)
+    monkeypatch.setattr(terminal.settler, "ROUND_PAUSE_SECONDS", 0.0)
 
 
 MakeApp = Callable[..., ShellApp]
@@ -65,4 +65,4 @@ def still_screens(monkeypatch: pytest.MonkeyPatch) -> None:
     settle round. For snapshots."""
     monkeypatch.setattr(KeyButton, "FLASH_SECONDS", 0.0)
     monkeypatch.setattr(screens.waiting, "TICK_SECONDS", 3600.0)
-    monkeypatch.setattr(screens.result, "SETTLE_PAUSE_SECONDS", 3600.0)
+    monkeypatch.setattr(terminal.settler, "ROUND_PAUSE_SECONDS", 3600.0)

@@ -306,9 +306,6 @@ class ScriptedClient:
         self._decide(request_id, attempt.appt_id, attempt.fee_accepted, script.then)
         return CancelOutcome(self.journal.get(request_id))  # type: ignore[arg-type]
 
-    def settle_unsettled(self) -> list[CancelOutcome]:
-        return [self.settle(attempt.request_id) for attempt in self.journal.unsettled()]
-
     def close(self) -> None:
         pass
 

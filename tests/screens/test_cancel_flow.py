@@ -243,9 +243,9 @@ def test_unknown_outcome_is_settled_later_by_the_background_worker(make_app, cli
 
 
 def test_unknown_outcome_says_so_while_it_keeps_asking(make_app, client, journal, monkeypatch) -> None:
-    import screens.result
+    import terminal.settler
 
-    monkeypatch.setattr(screens.result, "SETTLE_ROUNDS", 3)
+    monkeypatch.setattr(terminal.settler, "BACKGROUND_ROUNDS", 3)
     client.cancel_script.append(Unknown(Ok("C1"), settles_after=99))
 
     async def scenario(pilot) -> None:
