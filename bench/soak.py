@@ -15,7 +15,7 @@ itself before the old one is stopped, and the host, losing the old pty, reopens 
 backs off up to 5 s when a line served less than 5 s: hence several slots, used in turn). The
 terminal is bench/soak_terminal.py, a long-lived worker holding the real Journal and HostClient,
 driven by JSON lines, killable (SIGKILL) at any point of an exchange and restarted on the same
-journal, where it first runs settle_unsettled(). Each of these processes runs the project's own
+journal, where it first runs Settler.settle_open(). Each of these processes runs the project's own
 entry point (simulator.cli.main, as the `pos-sim` script does), forked from a fork server that has
 imported the modules once (--exec: started the ordinary way, at two to three times the CPU). Appointments are written
 as simulator data files (TOML), a few sessions at a time, and loaded into the lane's host database
@@ -45,6 +45,8 @@ Invariants (checked after every session and once more over everything at the end
   3  every CANCELLED attempt in the journal is OK on the host with the same CANCEL_REF and fee;
   4  no FEE_CHARGED above FEE_ACCEPTED on either side;
   5  every client call ended within client.cancel_bound() (+ --margin-ms for scheduling).
+A few sessions (3 %) start with the lane's terminal on a new, empty journal (a device swap): its
+REQUEST_IDs must still be new to the host (the final check reads every journal the lane had).
 Also counted as violations: a host decision that contradicts the appointment (e.g. a fee charged
 for a free one), an attempt still unsettled after the settle bound, a call that never returned,
 and any exception other than LinkFailure out of the client.
@@ -133,6 +135,9 @@ class Plan:
     host_delay_ms: int
     host_busy: float
     call_faults: tuple[CallFault | None, ...]
+    # Before the session, the lane's terminal gets a new, empty journal (a device swap, wiped
+    # storage): its REQUEST_IDs must not collide with those the host holds from the old one.
+    replace_journal: bool = False
 
     def describe(self) -> str:
         faults = [
@@ -226,6 +231,7 @@ def make_plan(seed: int, t_resp_ms: int) -> Plan:
         host_delay_ms=host_delay_ms,
         host_busy=host_busy,
         call_faults=tuple(faults),
+        replace_journal=r.random() < 0.03,  # drawn last: the seeds' earlier draws stay as they were
     )
 
 
@@ -542,6 +548,7 @@ class Lane:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.dir / "host.sqlite"
         self.journal_path = self.dir / "journal.sqlite"
+        self.old_journals: list[Path] = []  # replaced between sessions, kept for the final check
         self.tap_path = self.dir / "tap.jsonl"
         self.log = open(self.dir / "processes.log", "ab")
         self.slots = [Slot(f"s{i}", str(self.dir / f"s{i}.a"), str(self.dir / f"s{i}.b")) for i in range(slots)]
@@ -581,15 +588,7 @@ class Lane:
         )
 
     def stop(self) -> None:
-        if self.worker is not None:
-            self.stats.used_cpu("terminals (bench/soak_terminal.py)", self.worker.proc.pid)
-            self.worker.send({"op": "quit"})
-            try:
-                self.worker.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-            self.worker.kill(self.stats)
-            self.worker = None
+        self.quit_worker()
         if self.host is not None:
             self.stop_host(signal.SIGTERM)
         self.finish_cables(block=True)
@@ -741,6 +740,31 @@ class Lane:
         self.stats.spent("restarting the host for --delay/--busy and back", since)
 
     # -- terminal worker
+
+    def quit_worker(self) -> None:
+        if self.worker is not None:
+            self.stats.used_cpu("terminals (bench/soak_terminal.py)", self.worker.proc.pid)
+            self.worker.send({"op": "quit"})
+            try:
+                self.worker.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+            self.worker.kill(self.stats)
+            self.worker = None
+
+    def replace_journal(self, port: str, seed: int) -> None:
+        """The terminal, between two sessions (nothing open), starts again on a new, empty journal."""
+        self.quit_worker()
+        assert self.journal_db is not None
+        self.journal_db.close()
+        self.old_journals.append(self.journal_path)
+        self.journal_path = self.dir / f"journal-{len(self.old_journals)}.sqlite"
+        self.restart_worker(port, seed)
+        self.journal_db = sqlite3.connect(
+            f"file:{self.journal_path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        self.count_fault("journal replaced between sessions")
+        self.say(f"journal replaced: now {self.journal_path.name}")
 
     def start_worker(self, port: str) -> WorkerProc:
         env = {"SOAK_TERMINAL_KEY": self.soak.keys[self.tid]}
@@ -996,6 +1020,8 @@ class Lane:
                     stats.faults[f"sessions with cable {name}"] += 1
             if plan.drop >= 0.01 and plan.flip >= 0.01:
                 stats.faults["sessions at 1 % drop + 1 % flip"] += 1
+        if plan.replace_journal:
+            self.replace_journal(port, plan.seed)
         if plan.host_delay_ms or plan.host_busy:
             self.restart_host((plan.host_delay_ms, plan.host_busy), slot)
             if plan.host_delay_ms > self.args.t_resp_ms:
@@ -1289,9 +1315,11 @@ class Soak:
             return
         with HostStore(lane.db_path, create=False) as store:
             cancellations = store.cancellations()
-        db = sqlite3.connect(f"file:{lane.journal_path}?mode=ro", uri=True)
-        rows = db.execute("SELECT request_id, appt_id, state, cancel_ref, fee_accepted, fee_charged FROM attempt").fetchall()
-        db.close()
+        rows = []
+        for path in (*lane.old_journals, lane.journal_path):  # one terminal's every journal
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            rows += db.execute("SELECT request_id, appt_id, state, cancel_ref, fee_accepted, fee_charged FROM attempt").fetchall()
+            db.close()
         journal = {rid: (appt, state, ref, accepted, charged) for rid, appt, state, ref, accepted, charged in rows}
         ok_per_appt = Counter(c.appt_id for c in cancellations if c.result == 0)
         for appt, count in ok_per_appt.items():
