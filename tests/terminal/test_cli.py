@@ -61,6 +61,15 @@ def start(config: Path, *args: str) -> subprocess.Popen:
     )
 
 
+def stop_after_the_host_decided(rig, config: Path, *args: str, how: signal.Signals = signal.SIGKILL) -> subprocess.Popen:
+    """`cancel FREE` against a host that answers late, stopped by `how` once the host has decided
+    (SIGKILL: power lost while the answer is on its way). Returns the stopped process."""
+    terminal = start(config, *args, "cancel", FREE, "--reason", "1")
+    wait_for(lambda: host_results(rig) == [Result.OK], what="the host to cancel")
+    terminal.send_signal(how)
+    return terminal
+
+
 def wait_for(condition, timeout: float = 20.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -156,10 +165,7 @@ def test_answer_never_arriving_exits_4_and_is_settled_later(tmp_path):
 def test_power_cut_after_the_request_left_is_settled_at_next_start(tmp_path):
     with simulated_host(tmp_path, delay=2.0) as rig:
         config = write_config(tmp_path, rig.terminal_port, t_resp_ms=10_000)
-        terminal = start(config, "cancel", FREE, "--reason", "1")
-        wait_for(lambda: host_results(rig) == [Result.OK], what="the host to cancel")
-        terminal.send_signal(signal.SIGKILL)  # power lost while the answer is on its way
-        terminal.wait(10)
+        stop_after_the_host_decided(rig, config).wait(10)
         [(request_id, state, sends)] = journal_rows(tmp_path)
         assert state == "pending" and sends == 1
         again = run(config, "--json", "history")  # history does not talk to the host

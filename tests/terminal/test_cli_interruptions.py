@@ -14,16 +14,22 @@ import pytest
 from protocol import Reason, Result
 from terminal.journal import AttemptState, Journal
 from tests.simulated_host import FREE, simulated_host, terminal_client
-from tests.terminal.test_cli import host_results, journal_rows, run, start, wait_for, write_config
+from tests.terminal.test_cli import (
+    host_results,
+    journal_rows,
+    run,
+    start,
+    stop_after_the_host_decided,
+    wait_for,
+    write_config,
+)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_cancel_says_what_is_pending_and_how_to_settle_it(tmp_path, stop):
     with simulated_host(tmp_path, delay=1.5) as rig:
         config = write_config(tmp_path, rig.terminal_port, t_resp_ms=10_000)
-        terminal = start(config, "--json", "cancel", FREE, "--reason", "1")
-        wait_for(lambda: host_results(rig) == [Result.OK], what="the host to cancel")
-        terminal.send_signal(stop)  # the host has decided; its answer is still on its way
+        terminal = stop_after_the_host_decided(rig, config, "--json", how=stop)
         stdout, stderr = terminal.communicate(timeout=30)
         assert terminal.returncode == 4, stdout + stderr
         assert "Traceback" not in stderr
@@ -70,10 +76,7 @@ def test_an_interrupted_list_says_nothing_was_left_open(tmp_path):
 def test_the_same_cancel_after_a_power_cut_reports_the_voucher_instead_of_asking_again(tmp_path):
     with simulated_host(tmp_path, delay=2.0) as rig:
         config = write_config(tmp_path, rig.terminal_port, t_resp_ms=10_000)
-        terminal = start(config, "cancel", FREE, "--reason", "1")
-        wait_for(lambda: host_results(rig) == [Result.OK], what="the host to cancel")
-        terminal.send_signal(signal.SIGKILL)  # power lost while the answer is on its way
-        terminal.wait(10)
+        stop_after_the_host_decided(rig, config).wait(10)
         again = run(config, "--json", "cancel", FREE, "--reason", "1")
         assert again.returncode == 0, again.stdout + again.stderr
         document = json.loads(again.stdout)

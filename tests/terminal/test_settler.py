@@ -40,13 +40,19 @@ class Recorder:
             assert self.changed.wait_for(lambda: condition(self.news), timeout), self.news
 
 
-def test_settle_open_asks_once_for_every_open_attempt_oldest_first_and_says_so(journal) -> None:
+def watched(journal: Journal, **settler_options) -> tuple[ScriptedClient, Settler, Recorder]:
+    """A scripted client on `journal`, its settler, and a recorder watching the settler."""
     client = ScriptedClient(journal)
-    first = unknown(client, FREE, settles_after=0, ref="C1")
-    second = unknown(client, WITH_FEE, settles_after=5)
-    settler = Settler(client)
+    settler = Settler(client, **settler_options)
     recorder = Recorder()
     settler.watch(recorder)
+    return client, settler, recorder
+
+
+def test_settle_open_asks_once_for_every_open_attempt_oldest_first_and_says_so(journal) -> None:
+    client, settler, recorder = watched(journal)
+    first = unknown(client, FREE, settles_after=0, ref="C1")
+    second = unknown(client, WITH_FEE, settles_after=5)
     outcomes = settler.settle_open()
     assert [o.attempt.request_id for o in outcomes] == [first.request_id, second.request_id]
     assert [o.state for o in outcomes] == [AttemptState.CANCELLED, AttemptState.UNKNOWN]
@@ -56,11 +62,8 @@ def test_settle_open_asks_once_for_every_open_attempt_oldest_first_and_says_so(j
 
 
 def test_keep_settling_runs_background_rounds_until_settled(journal) -> None:
-    client = ScriptedClient(journal)
+    client, settler, recorder = watched(journal, background_rounds=5, pause_seconds=0.0)
     attempt = unknown(client, FREE, settles_after=2)
-    settler = Settler(client, background_rounds=5, pause_seconds=0.0)
-    recorder = Recorder()
-    settler.watch(recorder)
     settler.keep_settling(attempt.request_id)
     recorder.wait_for(lambda news: any(n.outcome is not None and n.outcome.settled for n in news))
     settler.stop(timeout=5)
@@ -70,11 +73,8 @@ def test_keep_settling_runs_background_rounds_until_settled(journal) -> None:
 
 
 def test_background_rounds_end_after_their_number_and_say_it_was_the_last(journal) -> None:
-    client = ScriptedClient(journal)
+    client, settler, recorder = watched(journal, background_rounds=3, pause_seconds=0.0)
     attempt = unknown(client, FREE, settles_after=99)
-    settler = Settler(client, background_rounds=3, pause_seconds=0.0)
-    recorder = Recorder()
-    settler.watch(recorder)
     settler.keep_settling(attempt.request_id)
     recorder.wait_for(lambda news: any(n.last for n in news))
     settler.stop(timeout=5)
@@ -83,11 +83,8 @@ def test_background_rounds_end_after_their_number_and_say_it_was_the_last(journa
 
 
 def test_forget_frees_the_line_from_the_remaining_rounds(journal) -> None:
-    client = ScriptedClient(journal)
+    client, settler, recorder = watched(journal, background_rounds=50, pause_seconds=0.05)
     attempt = unknown(client, FREE, settles_after=99)
-    settler = Settler(client, background_rounds=50, pause_seconds=0.05)
-    recorder = Recorder()
-    settler.watch(recorder)
     settler.keep_settling(attempt.request_id)
     recorder.wait_for(lambda news: len([n for n in news if n.outcome is not None]) >= 1)
     settler.forget(attempt.request_id)
@@ -98,11 +95,8 @@ def test_forget_frees_the_line_from_the_remaining_rounds(journal) -> None:
 
 
 def test_start_settles_what_an_earlier_run_left_open_in_the_background(journal) -> None:
-    client = ScriptedClient(journal)
+    client, settler, recorder = watched(journal)
     attempt = unknown(client, TOO_LATE, settles_after=0)
-    settler = Settler(client)
-    recorder = Recorder()
-    settler.watch(recorder)
     settler.start()
     recorder.wait_for(lambda news: any(n.outcome is not None for n in news))
     settler.stop(timeout=5)
@@ -110,10 +104,7 @@ def test_start_settles_what_an_earlier_run_left_open_in_the_background(journal) 
 
 
 def test_a_failing_round_is_told_to_the_watchers_and_the_settler_goes_on(journal) -> None:
-    client = ScriptedClient(journal)
-    settler = Settler(client, pause_seconds=0.0)
-    recorder = Recorder()
-    settler.watch(recorder)
+    client, settler, recorder = watched(journal, pause_seconds=0.0)
     settler.settle_soon("NO-SUCH-REQUEST")  # the journal has no such request: KeyError
     recorder.wait_for(lambda news: any(n.error for n in news))
     attempt = unknown(client, FREE, settles_after=0)
@@ -137,11 +128,8 @@ def test_a_watcher_that_stops_watching_hears_nothing_more(journal) -> None:
 
 
 def test_stop_ends_the_background_thread_within_its_pause(journal) -> None:
-    client = ScriptedClient(journal)
+    client, settler, recorder = watched(journal, background_rounds=10, pause_seconds=3600.0)
     attempt = unknown(client, FREE, settles_after=99)
-    settler = Settler(client, background_rounds=10, pause_seconds=3600.0)
-    recorder = Recorder()
-    settler.watch(recorder)
     settler.keep_settling(attempt.request_id)
     recorder.wait_for(lambda news: any(n.outcome is not None for n in news))
     assert settler.running
