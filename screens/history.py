@@ -14,7 +14,7 @@ from screens.i18n import N_, day_time
 from screens.keypad import BACK, Key, KeypadScreen
 from screens.prose import Prose
 from screens.voucher_view import AttemptActions, VoucherScreen, result_word, state_word
-from terminal.journal import Attempt, AttemptState
+from terminal.journal import Attempt, AttemptState, JournalError
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
@@ -47,8 +47,12 @@ class HistoryScreen(AttemptActions, KeypadScreen):
 
     def _reload(self, keep: str | None = None) -> None:
         journal = self.context.journal
-        self.total = journal.count()
-        self.attempts = journal.history(limit=max(CHUNK, len(self.attempts)), offset=0)
+        try:
+            self.total = journal.count()
+            self.attempts = journal.history(limit=max(CHUNK, len(self.attempts)), offset=0)
+        except JournalError as exc:
+            self._journal_problem(exc)
+            return
         listing = self.query_one(AttemptList)
         listing.clear_options()
         listing.add_options(self._option(attempt) for attempt in self.attempts)
@@ -62,9 +66,19 @@ class HistoryScreen(AttemptActions, KeypadScreen):
     def _load_more(self) -> None:
         if len(self.attempts) >= self.total:
             return
-        more = self.context.journal.history(limit=CHUNK, offset=len(self.attempts))
+        try:
+            more = self.context.journal.history(limit=CHUNK, offset=len(self.attempts))
+        except JournalError as exc:
+            self._journal_problem(exc)
+            return
         self.attempts.extend(more)
         self.query_one(AttemptList).add_options(self._option(attempt) for attempt in more)
+
+    def _journal_problem(self, problem: JournalError) -> None:
+        """A damaged journal: said on the screen (the file, the cause, what to do), never a crash."""
+        self.total = len(self.attempts)
+        self.query_one("#history-summary", Prose).update(self.t("journal.problem", error=str(problem)))
+        self.refresh_keys()
 
     def _option(self, attempt: Attempt) -> Option:
         line = Text()

@@ -15,6 +15,7 @@ from screens.merchant import MerchantScreen
 from screens.pin import PinScreen
 from screens.prose import Prose
 from screens.technician import TechnicianScreen
+from terminal.journal import JournalError
 from terminal.plugin_api import PluginContext
 
 # (digit, action, what it opens): lines of the menu, each its own on-screen key.
@@ -67,8 +68,12 @@ class HomeScreen(KeypadScreen):
 
     def _show_pending(self) -> None:
         # A local read of the journal: how many cancellations still wait for the host's word.
-        pending = len(self.context.journal.unsettled())
-        text = self.t("home.pending", count=pending) if pending else ""
+        try:
+            pending = len(self.context.journal.unsettled())
+        except JournalError as exc:
+            text = self.t("journal.problem", error=str(exc))
+        else:
+            text = self.t("home.pending", count=pending) if pending else ""
         self.query_one("#home-pending", Prose).update(text)
 
     # -- keys

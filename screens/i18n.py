@@ -340,6 +340,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "history.title": {"zh_CN": "取消记录", "en": "History"},
     "history.summary": {"zh_CN": "共 {count} 笔，最新的在前", "en": "{count} in all, newest first"},
     "history.empty": {"zh_CN": "还没有取消记录", "en": "No cancellations yet"},
+    "journal.problem": {
+        "zh_CN": "取消记录文件无法读取，请联系技术员。{error}",
+        "en": "The terminal's journal cannot be read; call a technician. {error}",
+    },
     "history.no_voucher": {
         "zh_CN": "这一笔没有取消成功，没有凭证",
         "en": "This one was not cancelled: it has no voucher",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -164,7 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         return _run_ui(config, training=args.training)
     from terminal.commands import run_command
 
-    return run_command(command, config, args)
+    try:
+        return run_command(command, config, args)
+    except BrokenPipeError:
+        # The reader went away (`pos-terminal history | head`): nothing more to tell it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_DONE
 
 
 def _run_ui(config: TerminalConfig, *, training: bool) -> int:

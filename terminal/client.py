@@ -39,7 +39,7 @@ from protocol.link import MAX_SENDS, wire_time
 from protocol.messages import MAX_APPOINTMENTS_PER_PAGE
 from protocol.messages import CancelOutcome as CancelAnswer
 from protocol.trace import format_record
-from terminal.journal import Attempt, AttemptState, Journal, JournalError
+from terminal.journal import AppointmentUnsettledError, Attempt, AttemptState, Journal, JournalError
 from terminal.transport import LineDown, SerialLine
 
 log = logging.getLogger("pos_terminal.client")
@@ -259,19 +259,24 @@ class HostClient:
                 raise LinkFailure(str(exc)) from None
             now = self._wall().replace(microsecond=0)
             # Written before the request leaves; if this fails, nothing was sent.
-            attempt = self.journal.record_attempt(
-                appt_id=appt_id,
-                merchant_id=self.merchant_id,
-                tid=self.tid,
-                operator_id=self.operator_id,
-                reason=reason,
-                fee_accepted=fee_accepted,
-                created_at=now,
-                scheduled_at=scheduled_at,
-                service=service,
-                address=address,
-                sending=True,
-            )
+            try:
+                attempt = self.journal.record_attempt(
+                    appt_id=appt_id,
+                    merchant_id=self.merchant_id,
+                    tid=self.tid,
+                    operator_id=self.operator_id,
+                    reason=reason,
+                    fee_accepted=fee_accepted,
+                    created_at=now,
+                    scheduled_at=scheduled_at,
+                    service=service,
+                    address=address,
+                    sending=True,
+                )
+            except AppointmentUnsettledError:
+                raise
+            except JournalError as exc:
+                raise JournalError(f"{exc} The cancellation was not sent.") from None
             try:
                 if self._send_cancel(attempt, progress, counted=True):
                     return self._outcome(attempt)
@@ -309,7 +314,7 @@ class HostClient:
         """The request left but its outcome could not be written: unknown until settled. The
         journal still holds the attempt (written before it was sent), so the next settle round,
         at the latest the next start, asks the host again and records the host's answer."""
-        log.error("cancellation %s: %s", attempt.request_id, problem)
+        log.info("cancellation %s: %s", attempt.request_id, problem)  # the outcome says it
         state = AttemptState.UNKNOWN if attempt.state is AttemptState.PENDING else attempt.state
         return CancelOutcome(replace(attempt, state=state), journal_problem=str(problem))
 

@@ -52,10 +52,14 @@ def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) 
         return _interrupted(None, args, out, stop)
     try:
         logging.basicConfig(level=logging.WARNING, format="pos-terminal: %(message)s")
+        # Settled by this run: their vouchers were never printed (the outcome was unknown before).
+        args.settled_now = set()
         if command not in ("history", "reprint"):
             # A cancellation left open by a lost answer or a power cut is settled first.
             for outcome in runtime.settler.settle_open():
                 out.note(f"settled earlier cancellation {outcome.attempt.request_id}: {outcome.state.value}")
+                if outcome.settled:
+                    args.settled_now.add(outcome.attempt.request_id)
         return COMMANDS[command](runtime, args, out)
     except JournalError as exc:
         return out.fail(EXIT_USAGE, "journal", str(exc))
@@ -202,7 +206,8 @@ def _describe_outcome(outcome: CancelOutcome) -> str:
     if outcome.earlier:
         text = f"already cancelled by this terminal (request {attempt.request_id}); the host was not asked again. {text}"
     if outcome.journal_problem:
-        text += f". The answer could not be recorded: {outcome.journal_problem}"
+        text += (f". The host's answer could not be written to the journal, which keeps the cancellation "
+                 f"pending until it is settled: {outcome.journal_problem}")
     return text
 
 
@@ -270,7 +275,8 @@ def _cancel(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutp
     voucher = None
     if outcome.state is AttemptState.CANCELLED:
         # An earlier cancellation's voucher may have been printed already: this one says reprint.
-        voucher = _print_voucher(runtime, outcome.attempt, out, reprint=outcome.earlier)
+        reprint = outcome.earlier and outcome.attempt.request_id not in args.settled_now
+        voucher = _print_voucher(runtime, outcome.attempt, out, reprint=reprint)
     return _emit_attempt(out, outcome, voucher)
 
 
@@ -290,9 +296,15 @@ def _find_listed(client: HostClient, appt_id: str):
 
 @_guarded
 def _status(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
-    if runtime.journal.get(args.request_id) is None:
+    before = runtime.journal.get(args.request_id)
+    if before is None:
         return out.fail(EXIT_REFUSED, "no-such-request", f"no cancellation with request id {args.request_id} on this terminal")
-    return _emit_attempt(out, runtime.settler.settle(args.request_id))
+    outcome = runtime.settler.settle(args.request_id)
+    voucher = None
+    settled_now = not before.settled or args.request_id in args.settled_now
+    if settled_now and outcome.state is AttemptState.CANCELLED:
+        voucher = _print_voucher(runtime, outcome.attempt, out, reprint=False)
+    return _emit_attempt(out, outcome, voucher)
 
 
 def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:

@@ -467,7 +467,7 @@ class Journal:
                         self._db.execute("ROLLBACK")
                     raise
             except (sqlite3.Error, OSError) as exc:
-                raise journal_fault(self.path, "write to the journal (nothing was recorded)", exc) from None
+                raise journal_fault(self.path, "write to the journal", exc) from None
             return result
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:

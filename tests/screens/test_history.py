@@ -101,3 +101,23 @@ def test_history_in_english(make_app, client) -> None:
         assert "Not cancelled (too late): there is no voucher." in screen_text(voucher)
 
     run(make_app("en"), scenario)
+
+
+def test_a_damaged_journal_is_said_on_the_screens_not_a_crash(make_app, client, journal) -> None:
+    import sqlite3
+
+    fill_journal(client)
+    with sqlite3.connect(journal.path) as db:
+        db.execute("UPDATE attempt SET reason = 77")  # every record damaged, the pending one too
+    db.close()
+
+    async def scenario(pilot) -> None:
+        await skip_pin(pilot)
+        await wait_for_text(pilot, "取消记录文件无法读取")  # the plugin's menu, instead of the pending count
+        await press(pilot, "2")
+        history = await wait_for_screen(pilot, HistoryScreen)
+        await wait_for_text(pilot, "is damaged")
+        assert "journal.sqlite" in screen_text(history)  # the file is named
+        await press(pilot, "escape")
+
+    run(make_app("zh_CN"), scenario)

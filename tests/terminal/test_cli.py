@@ -285,3 +285,13 @@ def test_both_commands_print_the_package_version():
         result = subprocess.run([command, "--version"], capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, result.stderr
         assert result.stdout == f"{Path(command).name} {installed}\n"
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
+    config = write_config(tmp_path, "/dev/null-port")
+    terminal = subprocess.Popen([POS_TERMINAL, "--config", str(config), "--json", "history"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    terminal.stdout.close()  # `pos-terminal history | head -1`, with head long gone
+    _, stderr = terminal.communicate(timeout=60)
+    assert b"Traceback" not in stderr and b"BrokenPipeError" not in stderr, stderr
+    assert terminal.returncode == 0

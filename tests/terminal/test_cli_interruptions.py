@@ -41,7 +41,9 @@ def test_an_interrupted_cancel_says_what_is_pending_and_how_to_settle_it(tmp_pat
         assert f"pos-terminal status {request_id}" in document["how_to_settle"]
         settled = run(config, "--json", "status", request_id)
         assert settled.returncode == 0, settled.stdout + settled.stderr
-        assert json.loads(settled.stdout)["state"] == "cancelled"
+        document = json.loads(settled.stdout)
+        assert document["state"] == "cancelled"
+        assert document["cancel_ref"] in document["voucher"]  # settled now: its voucher, first time shown
         assert host_results(rig) == [Result.OK]
 
 
