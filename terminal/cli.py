@@ -91,9 +91,16 @@ class CommandOutput:
 
 
 class _Parser(argparse.ArgumentParser):
+    # Set by main() when --json is anywhere on the line: usage errors then come as JSON too.
+    errors_as_json = False
+
     def error(self, message: str) -> NoReturn:
+        text = f"{message} (pos-terminal --help explains every command)"
+        if _Parser.errors_as_json:
+            CommandOutput(as_json=True).fail(EXIT_USAGE, "usage", text)
+            self.exit(EXIT_USAGE)
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"pos-terminal: {message}\n(pos-terminal --help explains every command)\n")
+        self.exit(EXIT_USAGE, f"pos-terminal: {text}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,22 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--training", action="store_true", help="practise against the built-in simulated host"
     )
+    # --json is also taken after the command; SUPPRESS: absent there, it leaves the global one be.
+    json_after = argparse.ArgumentParser(add_help=False)
+    json_after.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.add_parser("ui", help="the terminal app (default)")
-    commands.add_parser("echo", help="link test")
-    listing = commands.add_parser("list", help="the merchant's appointments")
+    commands.add_parser("echo", help="link test", parents=[json_after])
+    listing = commands.add_parser("list", help="the merchant's appointments", parents=[json_after])
     listing.add_argument("--page", type=_page, default=0, metavar="N", help="0-based page")
-    cancel = commands.add_parser("cancel", help="cancel an appointment")
+    cancel = commands.add_parser("cancel", help="cancel an appointment", parents=[json_after])
     cancel.add_argument("appt_id", metavar="APPT_ID")
     cancel.add_argument("--reason", type=_reason, required=True, metavar="N", help=REASONS)
     cancel.add_argument(
         "--accept-fee", type=_fen, default=0, metavar="FEN",
         help="largest fee (in fen) you agree to pay; default 0, so a fee is never accepted silently",
     )
-    status = commands.add_parser("status", help="settle or show one cancellation")
+    status = commands.add_parser("status", help="settle or show one cancellation", parents=[json_after])
     status.add_argument("request_id", metavar="REQUEST_ID")
-    commands.add_parser("history", help="every cancellation this terminal attempted")
-    reprint = commands.add_parser("reprint", help="print or show a voucher again")
+    commands.add_parser("history", help="every cancellation this terminal attempted", parents=[json_after])
+    reprint = commands.add_parser("reprint", help="print or show a voucher again", parents=[json_after])
     reprint.add_argument("cancel_ref", metavar="CANCEL_REF")
     return parser
 
@@ -155,6 +165,7 @@ def _fen(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _Parser.errors_as_json = "--json" in (sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     command = args.command or "ui"
     try:

@@ -295,3 +295,16 @@ def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
     _, stderr = terminal.communicate(timeout=60)
     assert b"Traceback" not in stderr and b"BrokenPipeError" not in stderr, stderr
     assert terminal.returncode == 0
+
+
+def test_json_is_taken_after_the_command_too_and_usage_errors_come_as_json(tmp_path):
+    config = write_config(tmp_path, "/dev/null-port")
+    after = run(config, "history", "--json")
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout) == {"ok": True, "attempts": []}
+    for args in (["--json", "cancel", "A1", "--reason", "5"], ["cancel", "A1", "--reason", "5", "--json"]):
+        wrong = run(config, *args)
+        assert wrong.returncode == 2
+        document = json.loads(wrong.stdout)
+        assert (document["ok"], document["error"]) == (False, "usage")
+        assert "reason must be one of 1 no longer needed" in document["message"]
