@@ -26,6 +26,7 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_LINK = 3
 EXIT_UNKNOWN = 4
+EXIT_READER_GONE = 141  # 128 + SIGPIPE, as a shell reports a process its pipe's reader left
 
 # protocol.enums.Reason as `cancel --help` lists it. Written out so that reading the command line
 # does not load the protocol package, which the app loads only once its menu is painted;
@@ -179,9 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run_command(command, config, args)
     except BrokenPipeError:
-        # The reader went away (`pos-terminal history | head`): nothing more to tell it.
+        # The reader went away (`pos-terminal history | head`): nothing more to tell it, and the
+        # code a process ended by SIGPIPE has, since what the command did was not all said.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_DONE
+        return EXIT_READER_GONE
 
 
 def _run_ui(config: TerminalConfig, *, training: bool) -> int:

@@ -51,6 +51,7 @@ def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) 
     except KeyboardInterrupt as stop:
         return _interrupted(None, args, out, stop)
     try:
+        args.journal_mark = runtime.journal.last_attempt_number()
         logging.basicConfig(level=logging.WARNING, format="pos-terminal: %(message)s")
         # Settled by this run: their vouchers were never printed (the outcome was unknown before).
         args.settled_now = set()
@@ -66,6 +67,9 @@ def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) 
     except KeyboardInterrupt as stop:
         return _interrupted(runtime, args, out, stop)
     finally:
+        # Closing waits for the line and the demo host's threads: a signal now must not cut it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         runtime.close()
 
 
@@ -77,15 +81,34 @@ def _interrupted(runtime: TerminalRuntime | None, args: argparse.Namespace, out:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal_number = getattr(stop, "signal_number", signal.SIGINT)
     what = "stopped (SIGTERM)" if signal_number == signal.SIGTERM else "interrupted (Ctrl-C)"
+    journal = runtime.journal if runtime is not None else None
     try:
-        pending = runtime.journal.unsettled() if runtime is not None else []
+        pending = journal.unsettled() if journal is not None else []
+        # What this run recorded or settled: the host may have answered just before the signal.
+        touched = [] if journal is None or not hasattr(args, "journal_mark") else [
+            *journal.attempts_after(args.journal_mark),
+            *(journal.get(request_id) for request_id in getattr(args, "settled_now", ())),
+        ]
     except JournalError as exc:
         return out.fail(EXIT_USAGE, "journal", f"{what}; {exc}")
-    mine = next((a for a in pending if a.appt_id == getattr(args, "appt_id", None)), None)
-    others = [a for a in pending if a is not mine]
+
+    def is_mine(attempt: Attempt | None) -> bool:
+        return attempt is not None and (attempt.appt_id == getattr(args, "appt_id", None)
+                                        or attempt.request_id == getattr(args, "request_id", None))
+
+    mine = next((a for a in reversed([*touched, *pending]) if is_mine(a)), None)
+    if mine is not None:
+        mine = journal.get(mine.request_id) or mine  # as it stands now
+    others = [a for a in pending if mine is None or a.request_id != mine.request_id]
     for attempt in others:
         out.note(f"cancellation {attempt.request_id} ({attempt.appt_id}) is still open; settle it with: "
                  f"pos-terminal status {attempt.request_id}")
+    if mine is not None and mine.settled:
+        out.note(f"{what} after the host's answer was recorded")
+        voucher = None
+        if mine.state is AttemptState.CANCELLED:
+            voucher = render_voucher(mine, locale=runtime.locale, width=32, training=runtime.training)
+        return _emit_attempt(out, CancelOutcome(mine), voucher)
     if mine is not None:
         outcome = CancelOutcome(mine if mine.state is AttemptState.UNKNOWN else replace(mine, state=AttemptState.UNKNOWN))
         out.note(f"{what} before the host's answer was recorded")

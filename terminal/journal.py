@@ -43,8 +43,11 @@ _KEEP_IT = (
 _SQLITE_FAULTS = (
     (("locked", "busy"), "another program holds it (sqlite: database is locked)",
      "Close the other program (a second pos-terminal, a database browser, a backup tool), then try again."),
-    (("full", "disk i/o"), "the disk is full or the file may not grow (sqlite: {exc})",
+    (("full",), "the disk is full or the file may not grow (sqlite: {exc})",
      "Free space on the disk (or raise the file size limit), then try again."),
+    (("ioerr", "disk i/o"), "the disk did not take a read or write (sqlite: {exc})",
+     "Check that the disk or card is in place and has free space; a disk that keeps failing must "
+     "be replaced. " + _KEEP_IT),
     (("readonly", "read-only", "unable to open", "permission"),
      "the file or its folder is not writable (sqlite: {exc})",
      "Make the folder and the file writable for this user: sqlite also writes FILE-wal and FILE-shm "
@@ -59,16 +62,30 @@ def journal_fault(path: Path, doing: str, exc: BaseException) -> JournalError:
     """The one way a failing journal is reported: the file, what was being done, the cause, and
     a remedy that loses nothing."""
     text = str(exc)
-    lowered = text.lower()
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        lowered = "full"
     for words, cause, remedy in _SQLITE_FAULTS:
-        if any(word in lowered for word in words):
+        if any(word in _fault_words(exc) for word in words):
             return JournalError(f"{path}: cannot {doing}: {cause.format(exc=text)}. {remedy}")
     return JournalError(
         f"{path}: cannot {doing} (sqlite: {text}). Check the disk and the file's permissions, then "
         "try again; keep the file, it holds the vouchers."
     )
+
+
+_ERRNO_WORDS = {
+    errno.ENOSPC: "full", errno.EFBIG: "full", errno.EDQUOT: "full", errno.EACCES: "permission",
+    errno.EPERM: "permission", errno.EROFS: "read-only", errno.EIO: "ioerr", errno.ENOLCK: "locked",
+}
+
+
+def _fault_words(exc: BaseException) -> str:
+    """What to match the fault table against: the error's code where it has one (an OSError's
+    text holds the file's name, which may say "locked" or "full" itself), else sqlite's words."""
+    if isinstance(exc, OSError):
+        return _ERRNO_WORDS.get(exc.errno or 0, "")
+    name = getattr(exc, "sqlite_errorname", None)  # SQLITE_BUSY, SQLITE_IOERR_WRITE, ...
+    if name:
+        return name.removeprefix("SQLITE_").lower().replace("_", " ") + " " + str(exc).lower()
+    return str(exc).lower()
 
 
 class AttemptSettledError(JournalError):
@@ -314,8 +331,15 @@ class _ProcessHold:
                 + ". One process at a time keeps a journal: wait for that one to finish, or close "
                 "it, then try again."
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        except OSError as exc:  # no locks on this file system (ENOLCK), ...
+            os.close(fd)
+            raise journal_fault(journal, "open the journal", exc) from None
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        except OSError as exc:  # a full disk: closing the descriptor gives the lock up again
+            os.close(fd)
+            raise journal_fault(journal, "open the journal", exc) from None
         return fd
 
     def release(self) -> None:
@@ -349,6 +373,7 @@ class Journal:
         self._seq_lock = threading.Lock()
         self._seq_next = 0
         self._seq_left = 0  # SEQs still reserved for this process
+        self._closed = False
         self._hold = _ProcessHold.take(self.path)
         try:
             self._db = self._connect()
@@ -389,6 +414,9 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
+            if self._closed:
+                return  # the process's hold on the file is counted once per Journal
+            self._closed = True
             self._db.close()
             self._hold.release()
 
@@ -683,6 +711,14 @@ class Journal:
             (appt_id, AttemptState.CANCELLED.value),
         )
         return _attempt(rows[0], self.path) if rows else None
+
+    def last_attempt_number(self) -> int:
+        """A mark: attempts_after(mark) are those recorded since it was taken."""
+        return self._read("SELECT coalesce(max(id), 0) FROM attempt")[0][0]
+
+    def attempts_after(self, mark: int) -> list[Attempt]:
+        rows = self._read(f"SELECT {_COLUMNS} FROM attempt WHERE id > ? ORDER BY id", (mark,))
+        return [_attempt(row, self.path) for row in rows]
 
     def history(self, limit: int = 50, offset: int = 0) -> list[Attempt]:
         """Attempts newest first, a page at a time."""

@@ -37,7 +37,8 @@ class PluginContext:
     training: bool = False
     printer: VoucherPrinter | None = None
     # Settles cancellations whose outcome is unknown; screens ask it and watch it, never settle
-    # themselves. One is made for the client when the shell gives none.
+    # themselves. A shell passes the one it starts (settling what is open) and stops when it
+    # quits; one made here for a shell that gives none only serves the rounds screens ask for.
     settler: Settler = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:

@@ -133,3 +133,37 @@ def test_a_journal_that_cannot_take_the_answer_leaves_the_outcome_unknown_and_pe
         with rig.host_store() as store:
             [done] = store.cancellations()
         assert (settled.state, settled.attempt.cancel_ref) == (AttemptState.CANCELLED, done.cancel_ref)
+
+
+# pos-terminal, with Ctrl-C pressed while the voucher of a cancellation the host confirmed is printed.
+CTRL_C_WHILE_PRINTING = (
+    "import os, signal, sys\n"
+    "import terminal.commands as commands\n"
+    "printing = commands._print_voucher\n"
+    "def ctrl_c_then_print(*args, **kwargs):\n"
+    "    os.kill(os.getpid(), signal.SIGINT)\n"
+    "    return printing(*args, **kwargs)\n"
+    "commands._print_voucher = ctrl_c_then_print\n"
+    "from terminal.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def test_an_interrupt_after_the_answer_was_recorded_reports_the_cancellation_and_its_voucher(tmp_path):
+    import subprocess
+    import sys
+
+    with simulated_host(tmp_path) as rig:
+        config = write_config(tmp_path, rig.terminal_port)
+        result = subprocess.run(
+            [sys.executable, "-c", CTRL_C_WHILE_PRINTING, "--config", str(config), "--json", "cancel", FREE, "--reason", "1"],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+        with rig.host_store() as store:
+            [done] = store.cancellations()
+    assert result.returncode == 0, result.stdout + result.stderr  # cancelled: never "nothing was left open"
+    assert "Traceback" not in result.stderr
+    document = json.loads(result.stdout)
+    assert (document["ok"], document["state"], document["cancel_ref"]) == (True, "cancelled", done.cancel_ref)
+    assert done.cancel_ref in document["voucher"]
+    assert "after the host's answer was recorded" in " ".join(document["notes"])

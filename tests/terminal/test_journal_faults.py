@@ -142,7 +142,7 @@ def test_a_damaged_page_is_diagnosed_as_damage_and_the_file_kept(tmp_path: Path)
     ("unable to open database file", "not writable", "writable for this user"),
     ("database is locked", "another program holds it", "Close the other program"),
     ("database or disk is full", "disk is full", "Free space"),
-    ("disk I/O error", "disk is full", "Free space"),
+    ("disk I/O error", "did not take a read or write", "Check that the disk or card is in place"),
     ("database disk image is malformed", "damaged", "Keep the file"),
     ("file is not a database", "not a terminal journal", "journal's own file"),
 ])
@@ -162,3 +162,43 @@ def test_a_read_only_folder_is_diagnosed_as_such(tmp_path: Path) -> None:
         assert_refused_in_json(history(config), "not writable")
     finally:
         tmp_path.chmod(0o700)
+
+
+def test_an_os_error_is_judged_by_its_code_not_by_the_words_in_the_file_name() -> None:
+    denied = PermissionError(13, "Permission denied", "/srv/pos-fullservice-locked/journal.sqlite.lock")
+    message = str(journal_fault(Path("/srv/pos-fullservice-locked/journal.sqlite"), "open the journal", denied))
+    assert "not writable" in message and "disk is full" not in message and "another program" not in message
+
+
+def test_a_lock_file_that_cannot_be_written_is_a_journal_fault_and_leaves_no_hold(tmp_path: Path) -> None:
+    code = (
+        "import resource, sys\n"
+        "from terminal.journal import Journal, JournalError, JournalInUseError\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))\n"
+        "for attempt in (1, 2):\n"
+        "    try:\n"
+        "        Journal.open(sys.argv[1])\n"
+        "    except JournalInUseError as exc:\n"
+        "        print('in use', exc)\n"
+        "    except JournalError as exc:\n"
+        "        print('fault', exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "journal.sqlite")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["fault", "fault"], lines  # never "in use" by itself
+    assert "disk is full or the file may not grow" in lines[0]
+
+
+def test_closing_a_journal_twice_keeps_the_other_objects_hold(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    first, second = Journal.open(path), Journal.open(path)
+    first.close()
+    first.close()
+    other_process = subprocess.run(
+        [sys.executable, "-c", "import sys; from terminal.journal import Journal; Journal.open(sys.argv[1])", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert "JournalInUseError" in other_process.stderr  # still held by `second`
+    second.close()
