@@ -63,11 +63,28 @@ class Plugin:
     widget_classes: Callable[[], Sequence[type]] | None = None
 
 
-def discover_plugins() -> list[Plugin]:
-    """Every installed plugin, in menu-key order."""
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """An installed plugin that could not be loaded: the shell says so and starts without it."""
+
+    name: str  # the entry point's name
+    problem: str
+
+
+def discover_plugins(broken: list[BrokenPlugin] | None = None) -> list[Plugin]:
+    """Every installed plugin that loads, in menu-key order; the others go to `broken` (one bad
+    install must not keep the terminal from starting)."""
     found = []
     for point in entry_points(group=ENTRY_POINT_GROUP):
-        plugin = point.load()
-        if isinstance(plugin, Plugin):
-            found.append(plugin)
+        try:
+            plugin = point.load()
+        except Exception as exc:  # noqa: BLE001 - whatever a third party's import raises
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            if isinstance(plugin, Plugin):
+                found.append(plugin)
+                continue
+            problem = f"{point.value} is a {type(plugin).__name__}, not a terminal.plugin_api.Plugin"
+        if broken is not None:
+            broken.append(BrokenPlugin(point.name, problem))
     return sorted(found, key=lambda plugin: plugin.entry.key)

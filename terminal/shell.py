@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Static
 
-from terminal.plugin_api import Plugin, PluginContext, discover_plugins
+from terminal.plugin_api import BrokenPlugin, Plugin, PluginContext, discover_plugins
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -45,6 +45,10 @@ TEXT: dict[str, dict[str, str]] = {
     "failed": {
         "zh_CN": "{name} 无法打开：{error}",
         "en": "{name} could not open: {error}",
+    },
+    "broken": {
+        "zh_CN": "功能 {name} 无法加载，请联系技术员：{problem}",
+        "en": "Function {name} could not be loaded; call a technician: {problem}",
     },
 }
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -101,10 +105,13 @@ class MenuButton(Button, can_focus=False):
 
 
 class MenuScreen(Screen[None]):
-    def __init__(self, context: PluginContext | TerminalOpening, plugins: list[Plugin]) -> None:
+    def __init__(
+        self, context: PluginContext | TerminalOpening, plugins: list[Plugin], broken: list[BrokenPlugin]
+    ) -> None:
         super().__init__()
         self.context = context
         self.plugins = plugins
+        self.broken = broken
         self._chosen: Plugin | None = None  # pressed before the terminal was open
         self._clock_shown = ""
 
@@ -123,6 +130,9 @@ class MenuScreen(Screen[None]):
                 yield MenuButton(plugin, locale)
             if not self.plugins:
                 yield Static(text("none", locale), markup=False)
+            for plugin in self.broken:
+                yield Static(text("broken", locale, name=plugin.name, problem=plugin.problem),
+                             classes="shell-broken", markup=False)
         yield Static(text("choose", locale), id="shell-hint", markup=False)
 
     def on_mount(self) -> None:
@@ -202,6 +212,10 @@ class ShellApp(App[None]):
         color: $text-muted;
         margin: 0 0 1 0;
     }
+    MenuScreen .shell-broken {
+        color: $error;
+        margin: 1 0 0 0;
+    }
     MenuScreen MenuButton {
         width: 100%;
         min-width: 0;
@@ -221,10 +235,12 @@ class ShellApp(App[None]):
         context: PluginContext | TerminalOpening,
         plugins: list[Plugin],
         clock: Callable[[], datetime] = datetime.now,
+        broken: list[BrokenPlugin] | None = None,
     ) -> None:
         super().__init__()
         self.context = context  # a TerminalOpening until the terminal is open
         self.plugins = plugins
+        self.broken = broken or []
         # Screens ask the app for the time, so that tests can hold it still.
         self.clock = clock
         self.title = text("title", context.locale)
@@ -241,7 +257,7 @@ class ShellApp(App[None]):
         return driver_class
 
     def get_default_screen(self) -> Screen:
-        return MenuScreen(self.context, self.plugins)
+        return MenuScreen(self.context, self.plugins, self.broken)
 
     def on_ready(self) -> None:
         # The first frame is on the screen: what the menu did not need is opened now.
@@ -347,5 +363,6 @@ def build_app(
 ) -> ShellApp:
     """The shell for this terminal, open or to be opened once the menu is painted. `plugins`
     defaults to the installed ones (entry points)."""
-    found = discover_plugins() if plugins is None else sorted(plugins, key=lambda p: p.entry.key)
-    return ShellApp(context, found, clock)
+    broken: list[BrokenPlugin] = []
+    found = discover_plugins(broken) if plugins is None else sorted(plugins, key=lambda p: p.entry.key)
+    return ShellApp(context, found, clock, broken)

@@ -28,7 +28,7 @@ from screens.technician import TechnicianScreen
 from screens.voucher_view import VoucherScreen
 from terminal.plugin_api import MenuEntry, Plugin, discover_plugins
 from terminal.shell import MenuScreen, TerminalOpening, build_app
-from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, wait_for_screen, wait_until
+from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, wait_for_screen, wait_for_text, wait_until
 from tests.screens.scripted_client import FREE
 
 
@@ -231,3 +231,26 @@ def test_a_terminal_that_cannot_be_opened_ends_the_app_with_the_reason(make_app)
 
     run(app, scenario)
     assert isinstance(app.opening_error, OSError)
+
+
+def test_a_plugin_that_cannot_be_loaded_is_named_on_the_menu_and_the_others_work(make_app, monkeypatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    import terminal.plugin_api
+
+    installed = list(terminal.plugin_api.entry_points(group=terminal.plugin_api.ENTRY_POINT_GROUP))
+    broken = [
+        EntryPoint("loyalty", "no_such_vendor_module:plugin", terminal.plugin_api.ENTRY_POINT_GROUP),
+        EntryPoint("clock", "os:getcwd", terminal.plugin_api.ENTRY_POINT_GROUP),
+    ]
+    monkeypatch.setattr(terminal.plugin_api, "entry_points", lambda group: [*broken, *installed])
+
+    async def scenario(pilot) -> None:
+        text = screen_text(pilot.app.screen)
+        assert "1 取消预约" in text
+        assert "功能 loyalty 无法加载" in text and "no_such_vendor_module" in text
+        assert "功能 clock 无法加载" in text and "not a terminal.plugin_api.Plugin" in text
+        await press(pilot, "1")
+        await wait_for_text(pilot, "主管密码")  # the plugin that loads still works
+
+    run(make_app(), scenario)
