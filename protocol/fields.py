@@ -13,8 +13,6 @@ from protocol.enums import Tag
 from protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from protocol.tlv import decode_tlvs, encode_tlvs
 
-TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
-
 
 class Kind(Enum):
     AN = "an"

@@ -59,9 +59,6 @@ class ConnectionState:
         self.state = State.IDLE
         self._table = TRANSITIONS[role]
 
-    def allows(self, transition: Transition) -> bool:
-        return (self.state, transition) in self._table
-
     def apply(self, transition: Transition) -> None:
         try:
             self.state = self._table[(self.state, transition)]

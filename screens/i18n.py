@@ -13,7 +13,6 @@ def N_(key: str) -> str:
 
 
 DEFAULT_LOCALE = "zh_CN"
-LOCALES = ("zh_CN", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
     # -- the frame

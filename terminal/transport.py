@@ -34,10 +34,6 @@ class SerialLine:
         self._next_attempt = 0.0
         self.last_problem: str | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self._port is not None
-
     def open(self) -> None:
         if self._port is not None:
             return

@@ -9,7 +9,6 @@ from protocol.enums import CURRENCY_CNY, Reason, Service
 from terminal.journal import Attempt, AttemptState
 
 PAPER_WIDTHS = (32, 42, 48)
-LOCALES = ("zh_CN", "en")
 
 _CURRENCY_SYMBOLS = {CURRENCY_CNY: "¥"}
 

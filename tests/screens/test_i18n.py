@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from screens.i18n import LOCALES, MESSAGES, date_time, day_time, duration, full_time
+from screens.i18n import MESSAGES, date_time, day_time, duration, full_time
+from terminal.config import LOCALES
 from screens.keypad import KEY_GLYPHS, KEY_HINT_WIDTH
 from terminal.voucher import display_width
 
