@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import errno
 import fcntl
@@ -190,11 +191,12 @@ CREATE TABLE instance (
 );
 """
 
-_COLUMNS = (
-    "request_id, appt_id, merchant_id, tid, operator_id, reason, fee_accepted, created_at, "
-    "scheduled_at, service, address, state, result, cancel_ref, fee_charged, currency, host_time, "
-    "refused_fee, host_message, settled_at, send_count"
-)
+# The attempt table's columns are the Attempt's fields, in order (a test holds the schema to it):
+# times are stored as ISO text, enums as their values.
+_FIELDS = tuple(field.name for field in dataclasses.fields(Attempt))
+_COLUMNS = ", ".join(_FIELDS)
+_TIME_FIELDS = frozenset(field.name for field in dataclasses.fields(Attempt) if "datetime" in str(field.type))
+_ENUM_FIELDS = {"reason": Reason, "service": Service, "state": AttemptState, "result": Result}
 _UNSETTLED = (AttemptState.PENDING.value, AttemptState.UNKNOWN.value)
 SEQ_BLOCK = 64
 # Base32 without the letters and digits people confuse (0/O, 1/I/L): read off a voucher by phone.
@@ -238,32 +240,26 @@ def _attempt(row: tuple, path: Path) -> Attempt:
 
 
 def _attempt_of(row: tuple) -> Attempt:
-    (request_id, appt_id, merchant_id, tid, operator_id, reason, fee_accepted, created_at,
-     scheduled_at, service, address, state, result, cancel_ref, fee_charged, currency, host_time,
-     refused_fee, host_message, settled_at, send_count) = row
-    return Attempt(
-        request_id=request_id,
-        appt_id=appt_id,
-        merchant_id=merchant_id,
-        tid=tid,
-        operator_id=operator_id,
-        reason=Reason(reason),
-        fee_accepted=fee_accepted,
-        created_at=datetime.fromisoformat(created_at),
-        scheduled_at=_parse_time(scheduled_at),
-        service=None if service is None else Service(service),
-        address=address,
-        state=AttemptState(state),
-        result=None if result is None else Result(result),
-        cancel_ref=cancel_ref,
-        fee_charged=fee_charged,
-        currency=currency,
-        host_time=_parse_time(host_time),
-        refused_fee=refused_fee,
-        host_message=host_message,
-        settled_at=_parse_time(settled_at),
-        send_count=send_count,
-    )
+    values = {}
+    for name, value in zip(_FIELDS, row):
+        if value is not None and name in _TIME_FIELDS:
+            value = datetime.fromisoformat(value)
+        elif value is not None and name in _ENUM_FIELDS:
+            value = _ENUM_FIELDS[name](value)
+        values[name] = value
+    return Attempt(**values)
+
+
+def _row_of(attempt: Attempt) -> tuple:
+    row = []
+    for name in _FIELDS:
+        value = getattr(attempt, name)
+        if value is not None and name in _TIME_FIELDS:
+            value = value.isoformat()
+        elif value is not None and name in _ENUM_FIELDS:
+            value = value.value
+        row.append(value)
+    return tuple(row)
 
 
 def _create_owner_only(path: Path) -> bool:
@@ -599,14 +595,8 @@ class Journal:
             )
             try:
                 db.execute(
-                    f"INSERT INTO attempt ({_COLUMNS}) VALUES ({', '.join('?' * 21)})",
-                    (
-                        number, appt_id, merchant_id, tid, operator_id, int(attempt.reason),
-                        fee_accepted, _time(created_at), _time(scheduled_at),
-                        None if attempt.service is None else int(attempt.service),
-                        address, attempt.state.value, None, None, None, None, None, None, None, None,
-                        attempt.send_count,
-                    ),
+                    f"INSERT INTO attempt ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})",
+                    _row_of(attempt),
                 )
             except sqlite3.IntegrityError:
                 raise JournalError(

@@ -313,3 +313,14 @@ def test_request_id_is_taken_with_the_attempt_in_one_write(tmp_path):
         assert (first, attempt.request_id) == (f"T1-{journal.instance}-00000001", f"T1-{journal.instance}-00000002")
         assert journal.get(attempt.request_id).send_count == 1
         assert journal.get(attempt.request_id).address is None
+
+
+def test_the_attempt_table_holds_exactly_the_attempts_fields(tmp_path: Path) -> None:
+    import dataclasses
+
+    with Journal.open(tmp_path / "journal.sqlite") as journal:
+        record(journal, "A1")
+    with sqlite3.connect(tmp_path / "journal.sqlite") as db:
+        columns = [row[1] for row in db.execute("PRAGMA table_info(attempt)")]
+    db.close()
+    assert columns == ["id", *(field.name for field in dataclasses.fields(Attempt))]
