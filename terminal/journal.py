@@ -10,6 +10,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -195,8 +196,6 @@ CREATE TABLE instance (
 # times are stored as ISO text, enums as their values.
 _FIELDS = tuple(field.name for field in dataclasses.fields(Attempt))
 _COLUMNS = ", ".join(_FIELDS)
-_TIME_FIELDS = frozenset(field.name for field in dataclasses.fields(Attempt) if "datetime" in str(field.type))
-_ENUM_FIELDS = {"reason": Reason, "service": Service, "state": AttemptState, "result": Result}
 _UNSETTLED = (AttemptState.PENDING.value, AttemptState.UNKNOWN.value)
 SEQ_BLOCK = 64
 # Base32 without the letters and digits people confuse (0/O, 1/I/L): read off a voucher by phone.
@@ -240,12 +239,20 @@ def _attempt(row: tuple, path: Path) -> Attempt:
 
 
 def _attempt_of(row: tuple) -> Attempt:
+    """The Attempt a row holds; ValueError or TypeError when a cell is not what its field takes
+    (a damaged file can hold anything, an empty cell where a value is required too)."""
     values = {}
     for name, value in zip(_FIELDS, row):
-        if value is not None and name in _TIME_FIELDS:
+        kind, optional = _FIELD_KINDS[name]
+        if value is None:
+            if not optional:
+                raise ValueError(f"{name} is empty")
+        elif kind is datetime:
             value = datetime.fromisoformat(value)
-        elif value is not None and name in _ENUM_FIELDS:
-            value = _ENUM_FIELDS[name](value)
+        elif issubclass(kind, enum.Enum):
+            value = kind(value)
+        elif not isinstance(value, kind):
+            raise ValueError(f"{name} holds {value!r}")
         values[name] = value
     return Attempt(**values)
 
@@ -254,12 +261,21 @@ def _row_of(attempt: Attempt) -> tuple:
     row = []
     for name in _FIELDS:
         value = getattr(attempt, name)
-        if value is not None and name in _TIME_FIELDS:
+        if isinstance(value, datetime):
             value = value.isoformat()
-        elif value is not None and name in _ENUM_FIELDS:
+        elif isinstance(value, enum.Enum):
             value = value.value
         row.append(value)
     return tuple(row)
+
+
+def _kind_of(hint: object) -> tuple[type, bool]:
+    """(the type a field holds, whether it may be None) from its annotation."""
+    kinds = [kind for kind in typing.get_args(hint) if kind is not type(None)] or [hint]
+    return kinds[0], type(None) in typing.get_args(hint)  # type: ignore[return-value]
+
+
+_FIELD_KINDS = {name: _kind_of(hint) for name, hint in typing.get_type_hints(Attempt).items()}
 
 
 def _create_owner_only(path: Path) -> bool:

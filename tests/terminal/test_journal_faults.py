@@ -202,3 +202,15 @@ def test_closing_a_journal_twice_keeps_the_other_objects_hold(tmp_path: Path) ->
     )
     assert "JournalInUseError" in other_process.stderr  # still held by `second`
     second.close()
+
+
+@pytest.mark.parametrize("damage", ["fee_accepted = 'lots'", "created_at = 'not a time'", "send_count = 'x'", "reason = 'x'"])
+def test_a_cell_of_the_wrong_kind_is_a_damaged_record(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "journal.sqlite"
+    with Journal.open(path) as journal:
+        damaged = record(journal, "A1").request_id
+    with sqlite3.connect(path) as db:
+        db.execute(f"UPDATE attempt SET {damage}")
+    db.close()
+    with Journal.open(path) as journal, pytest.raises(JournalError, match=f"{damaged}.*is damaged"):
+        journal.history()
