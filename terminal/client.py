@@ -315,8 +315,7 @@ class HostClient:
         journal still holds the attempt (written before it was sent), so the next settle round,
         at the latest the next start, asks the host again and records the host's answer."""
         log.info("cancellation %s: %s", attempt.request_id, problem)  # the outcome says it
-        state = AttemptState.UNKNOWN if attempt.state is AttemptState.PENDING else attempt.state
-        return CancelOutcome(replace(attempt, state=state), journal_problem=str(problem))
+        return CancelOutcome(replace(attempt, state=AttemptState.UNKNOWN), journal_problem=str(problem))
 
     def _settle(self, attempt: Attempt, progress: Callable[[Progress], None]) -> CancelOutcome:
         progress(Progress.CONFIRMING)

@@ -110,9 +110,8 @@ def _interrupted(runtime: TerminalRuntime | None, args: argparse.Namespace, out:
             voucher = render_voucher(mine, locale=runtime.locale, width=32, training=runtime.training)
         return _emit_attempt(out, CancelOutcome(mine), voucher)
     if mine is not None:
-        outcome = CancelOutcome(mine if mine.state is AttemptState.UNKNOWN else replace(mine, state=AttemptState.UNKNOWN))
         out.note(f"{what} before the host's answer was recorded")
-        return _emit_attempt(out, outcome)
+        return _emit_attempt(out, CancelOutcome(replace(mine, state=AttemptState.UNKNOWN)))
     if others:
         return out.fail(EXIT_UNKNOWN, "interrupted", f"{what}; {len(others)} cancellation(s) still open, "
                         "settled at the next start or with pos-terminal status REQUEST_ID",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from protocol.enums import MAX_SEQ, Reason, Result, Service
 
@@ -404,7 +404,9 @@ class Journal:
     def _connect(self) -> sqlite3.Connection:
         created = _create_owner_only(self.path)
         if not created:
-            if self.path.stat().st_size == 0:
+            # Empty, with nothing waiting in the write-ahead log either: not a journal sqlite made.
+            wal = Path(f"{self.path}-wal")
+            if self.path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size):
                 raise JournalError(
                     f"{self.path}: the journal file is empty (0 bytes): it was cut short, or made by "
                     "hand. If this terminal has recorded cancellations, restore the journal from its "
@@ -419,10 +421,10 @@ class Journal:
         )
 
     @classmethod
-    def open(cls, path: Path | str, *, busy_timeout_s: float = _BUSY_TIMEOUT_MS / 1000) -> Journal:
-        """Open the journal at `path`, creating it (and its folders) if need be. A write waits up
-        to `busy_timeout_s` for another program that holds the file."""
-        return cls(path, busy_timeout_s=busy_timeout_s)
+    def open(cls, path: Path | str, **options: Any) -> Journal:
+        """Open the journal at `path`, creating it (and its folders) if need be; `options` as for
+        the constructor (busy_timeout_s: how long a write waits for another program)."""
+        return cls(path, **options)
 
     def close(self) -> None:
         with self._lock:
