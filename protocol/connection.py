@@ -2,8 +2,9 @@
 to the outstanding one) and HostConnection (reads requests, refuses the unreadable, answers).
 
 Both are sans-I/O, h11-style: `receive_data(data, now)` buffers and parses, `next_event()` hands
-out one event or None, `send(...) -> bytes` returns what to write now, `data_to_send()` drains
-ACK/NAK and resends; `get_timer()` / `handle_timer(now)` drive T_CHAR, T_ACK and T_RESP.
+out one event or None, `send(...) -> bytes` returns the new frame, `data_to_send()` drains
+ACK/NAK and resends (write those before a new frame); `get_timer()` / `handle_timer(now)` drive
+T_CHAR, T_ACK and T_RESP. terminal/transport.py's LinkDriver is the loop that does all this.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ class TerminalConnection(_Connection):
         return self._outstanding
 
     def send(self, request: Request, now: float) -> bytes:
-        """Number and send a request; returns the bytes to write now."""
+        """Number and send a request; returns its frame, to write behind data_to_send()."""
         if not getattr(request, "TYPE", MessageType.ERROR).is_request:
             raise LocalProtocolError(f"a terminal sends requests, not {type(request).__name__}")
         seq = self.next_seq
@@ -315,7 +316,8 @@ class HostConnection(_Connection):
         self._key_for = key_for
 
     def send(self, response: Response, now: float, *, seq: int, tid: str) -> bytes:
-        """Answer the request SEQ `seq` from `tid`; an ERROR for a TID without key gets a zero MAC."""
+        """Answer the request SEQ `seq` from `tid`; returns the frame, to write behind
+        data_to_send(). An ERROR for a TID without key gets a zero MAC."""
         if getattr(response, "TYPE", MessageType.ECHO_REQ).is_request:
             raise LocalProtocolError(f"a host sends responses, not {type(response).__name__}")
         key = self._key_for(tid)

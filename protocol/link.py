@@ -143,13 +143,14 @@ class Link:
     # -- the three verbs
 
     def send_frame(self, raw: bytes, now: float) -> bytes:
-        """Queue a frame for sending; returns every byte to write now, ACK/NAK owed first."""
+        """Queue a frame for sending; returns the frame, to write behind data_to_send() (an ACK
+        or NAK owed for an earlier frame goes out first)."""
         if self._outgoing is not None:
             raise LocalProtocolError("link: a frame is already awaiting its ACK; send one at a time")
         self._outgoing = _Outgoing(raw, 1, now + self.ack_timeout(len(raw)))
         self.counters.frames_out += 1
         self._trace(now, "tx", "frame", raw)
-        return self.data_to_send() + raw
+        return raw
 
     def receive_data(self, data: bytes, now: float) -> None:
         self._reader.receive_data(data, now)

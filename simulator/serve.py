@@ -19,8 +19,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
-import serial
-
 from protocol.connection import HostConnection, RequestReceived, RequestRefused, ResponseAbandoned
 from protocol.link import Timers, TraceRecord
 from protocol.messages import Response
@@ -28,19 +26,13 @@ from protocol.states import State
 from protocol.trace import format_record
 from simulator.host import HostLogic
 from simulator.store import HostStore
+from terminal.transport import Backoff, LineDown, LinkDriver, SerialLine
 
 log = logging.getLogger(__name__)
 
-# How long one read may block while a timer or a held-back response is pending: it bounds how
-# late a timer (T_CHAR 200 ms, T_ACK 500 ms) or a held-back response is handled.
-_READ_TIMEOUT = 0.01
-# How long one read may block while the line is idle (nothing half-received, no response held
-# back or awaiting its ACK). Bytes end the wait at once, so this bounds only how long stop()
-# waits for a thread to notice; waking every 10 ms instead cost a fifth of a core for 32 idle
-# lines, and the GIL to every other thread of the process 100 times a second per line.
-_IDLE_READ_TIMEOUT = 0.2
+# A host's port is retried sooner than a terminal's: a cable restarted by a technician should be
+# served again before the terminal's next request.
 _FIRST_BACKOFF = 0.1
-_LONGEST_BACKOFF = 5.0
 _STOP_JOIN_TIMEOUT = 5.0
 _FIRST_OPEN_TIMEOUT = 5.0  # start() waits at most this for a line's first open
 
@@ -149,69 +141,51 @@ class HostServer:
             tried.set()  # however the thread ends, start() waits for it no longer
 
     def _keep_serving(self, url: str, logic: HostLogic, tried: threading.Event) -> None:
-        backoff = _FIRST_BACKOFF
+        line = SerialLine(url, self.baud, backoff=Backoff(first=_FIRST_BACKOFF))
         # Said once when the line is lost and once when it is back, not on every retry.
         lost = False
         while not self._stopping.is_set():
             try:
-                # exclusive: a second host on the same device (one left running, retrying a pty
-                # path that now names another cable's end) would take half of its bytes.
-                port = serial.serial_for_url(url, baudrate=self.baud, timeout=_READ_TIMEOUT, exclusive=True)
-            except Exception as problem:  # noqa: BLE001 - SerialException, OSError, termios.error, ...: retried
+                line.open()
+            except LineDown:
                 tried.set()
                 if not lost:
                     lost = True
-                    log.warning("%s: cannot open (%s); trying again, %.1f s apart at most", url, problem, _LONGEST_BACKOFF)
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, _LONGEST_BACKOFF)
+                    log.warning("%s: %s; trying again, %.1f s apart at most", url, line.last_problem, Backoff.longest)
+                self._stopping.wait(line.retry_in())
                 continue
             tried.set()
             if lost:
                 log.warning("%s: open again", url)
                 lost = False
-            opened_at = time.monotonic()
             try:
-                self._serve_line(url, port, logic)
-            except (serial.SerialException, OSError) as problem:
+                self._serve_line(url, line, logic)
+            except LineDown:
                 lost = True
-                log.warning("%s: lost (%s); reopening", url, problem)
-            except Exception:  # A bug must not kill the other ports; keep serving this one too.
+                log.warning("%s: lost (%s); reopening", url, line.last_problem)
+            except Exception as problem:  # A bug must not kill the other ports; keep serving this one too.
                 lost = True
                 log.exception("%s: the serving loop failed; reopening", url)
-            finally:
-                try:
-                    port.close()
-                except (serial.SerialException, OSError):
-                    pass
-            # A line that served a good while gets retried soon; one that fails at once, ever later.
-            if time.monotonic() - opened_at > _LONGEST_BACKOFF:
-                backoff = _FIRST_BACKOFF
-            self._stopping.wait(backoff)
-            backoff = min(backoff * 2, _LONGEST_BACKOFF)
+                line.failed(f"the serving loop failed: {problem!r}")
+            self._stopping.wait(line.retry_in())
+        line.close()
 
-    def _serve_line(self, url: str, port: serial.SerialBase, logic: HostLogic) -> None:
-        """Serve one opening of the line until stop(), or until the line fails (raises).
+    def _serve_line(self, url: str, line: SerialLine, logic: HostLogic) -> None:
+        """Serve one opening of the line until stop(), or until the line fails (LineDown).
 
         A reopened line starts with a fresh connection: half a frame or an unACKed response from
         before the loss means nothing to a terminal that may have restarted meanwhile."""
         connection = HostConnection(
             self._store_key_for, timers=self.timers, baud=self.baud, tracer=self._tracer(url)
         )
+        driver = LinkDriver(line, connection)
         held: deque[_HeldResponse] = deque()
         while not self._stopping.is_set():
-            wait = _READ_TIMEOUT if held or connection.get_timer() is not None else _IDLE_READ_TIMEOUT
-            if port.timeout != wait:
-                port.timeout = wait
-            data = port.read(port.in_waiting or 1)
+            # A response held back wakes the loop when it is due, once the line is free for it.
+            wake_at = held[0].send_at if held and connection.state is State.IDLE else None
+            events = driver.step(wake_at, waiting=bool(held))
             now = time.monotonic()
-            if data:
-                connection.receive_data(data, now)
-            timer = connection.get_timer()
-            if timer is not None and now >= timer:
-                connection.handle_timer(now)
-            # ACK/NAK owed and resends due go out before anything is decided.
-            _write(port, connection.data_to_send())
-            while (event := connection.next_event()) is not None:
+            for event in events:
                 if isinstance(event, RequestReceived):
                     held.append(_HeldResponse(event, logic.respond(event), now + self.delay))
                 elif isinstance(event, RequestRefused):
@@ -223,7 +197,7 @@ class HostServer:
             # The host finishes sending one response before it answers the next request (§2).
             if held and connection.state is State.IDLE and now >= held[0].send_at:
                 answer = held.popleft()
-                _write(port, connection.answer(answer.event, answer.response, now))
+                driver.send(connection.answer(answer.event, answer.response, now))
 
     def _store_key_for(self, tid: str) -> bytes | None:
         assert self._store is not None
@@ -250,7 +224,3 @@ class HostServer:
 
         return trace
 
-
-def _write(port: serial.SerialBase, data: bytes) -> None:
-    if data:
-        port.write(data)

@@ -40,14 +40,12 @@ from protocol.messages import MAX_APPOINTMENTS_PER_PAGE
 from protocol.messages import CancelOutcome as CancelAnswer
 from protocol.trace import format_record
 from terminal.journal import AppointmentUnsettledError, Attempt, AttemptState, Journal, JournalError
-from terminal.transport import LineDown, SerialLine
+from terminal.transport import LineDown, LinkDriver, SerialLine
 
 log = logging.getLogger("pos_terminal.client")
 
 SETTLE_TRIES = 3
 SETTLE_BACKOFF = (0.5, 1.0, 2.0)
-# Read in slices no longer than this, so a call notices its deadline promptly.
-READ_SLICE = 0.05
 TRACE_KEPT = 200
 
 
@@ -164,6 +162,7 @@ class HostClient:
         self._connection = TerminalConnection(
             tid, key, timers=timers, baud=baud, tracer=self._keep_trace
         )
+        self._driver = LinkDriver(line, self._connection, clock=monotonic)
         # One request at a time: the UI's worker and the background settler share this client.
         self._lock = threading.RLock()
         self.dropped_frames = 0
@@ -448,53 +447,39 @@ class HostClient:
         abort: threading.Event | None = None,
     ) -> ResponseReceived | RequestFailed:
         """Send one request and wait for its answer or its failure; LineDown if the port fails."""
-        connection = self._connection
+        connection, driver = self._connection, self._driver
         self.line.open()
         try:
-            self._drain_stale()
+            # What arrived between requests (a late answer to an earlier one) is answered and
+            # dropped, so it cannot pass for the ACK of this one.
+            self._note_dropped(driver.drain(), "discarded a late frame")
             if abort is not None and abort.is_set():
                 raise Aborted()
             connection.next_seq = self.journal.next_seq()
             deadline = self._mono() + self.exchange_bound()
-            self.line.write(connection.send(request, self._mono()))
+            driver.send(connection.send(request, self._mono()))
             while True:
-                while (event := connection.next_event()) is not None:
+                for event in driver.step(waiting=True):
                     if isinstance(event, RequestAccepted):
                         if on_sent is not None:
                             on_sent()
                     elif isinstance(event, (ResponseReceived, RequestFailed)):
-                        self.line.write(connection.data_to_send())  # our ACK of the answer
-                        return event
-                    elif isinstance(event, FrameDropped):
-                        self.dropped_frames += 1
-                        log.warning("dropped a frame from the host: %s", event.reason)
-                self.line.write(connection.data_to_send())
-                now = self._mono()
-                if now > deadline:
+                        return event  # the step wrote our ACK of the answer
+                    else:
+                        self._note_dropped([event], "dropped a frame from the host")
+                if self._mono() > deadline:
                     # Only a line that keeps a frame half-received forever gets here.
                     connection.abandon()
                     return RequestFailed(request, connection.next_seq, FailureReason.TIMEOUT)
-                timer = connection.get_timer()
-                wait = READ_SLICE if timer is None else min(max(timer - now, 0.0), READ_SLICE)
-                data = self.line.read(wait)
-                now = self._mono()
-                if data:
-                    connection.receive_data(data, now)
-                connection.handle_timer(now)
         except LineDown:
             connection.abandon()
             raise
 
-    def _drain_stale(self) -> None:
-        """Answer and discard what arrived between requests (a late answer to an earlier one),
-        so it cannot pass for the ACK of the next request."""
-        while data := self.line.read(0):
-            self._connection.receive_data(data, self._mono())
-        while (event := self._connection.next_event()) is not None:
+    def _note_dropped(self, events: list[object], what: str) -> None:
+        for event in events:
             if isinstance(event, FrameDropped):
                 self.dropped_frames += 1
-                log.info("discarded a late frame: %s", event.reason)
-        self.line.write(self._connection.data_to_send())
+                log.warning("%s: %s", what, event.reason)
 
     def _keep_trace(self, record: TraceRecord) -> None:
         self._trace.append(TraceLine(self._wall(), record))

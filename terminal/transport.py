@@ -1,19 +1,55 @@
-"""The serial line to the host: any pyserial URL, opened on demand, and closed then reopened with
-backoff when it fails, so an unplugged adapter is a link failure for one call and never a hang or
-a crash."""
+"""The serial line and the one loop that drives a protocol connection over it.
+
+Every serial line in the product and its tests is driven from here: the terminal's host client,
+the host simulator's serving loop and the test peers. `SerialLine` is a pyserial port (any URL),
+opened on demand and, when it fails, closed and tried again after a back-off, so an unplugged
+adapter is a failure for one call and never a hang or a crash. `LinkDriver` is where a sans-I/O
+connection from protocol/ meets the line: bytes read go in, owed bytes go out, the connection's
+timers run on the clock, and its events come out.
+
+This module imports nothing of the project but protocol/: the simulator uses it too.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
 
 import serial
 
-BACKOFF_STEPS = (0.5, 1.0, 2.0, 4.0, 5.0)
+try:
+    from termios import error as _TermiosError
+except ImportError:  # not a POSIX system: pyserial raises only its own errors there
+    _TermiosError = OSError  # type: ignore[assignment,misc]
+
+# What opening, reading or writing a port can raise: pyserial's own errors are OSErrors, a bad
+# setting is a ValueError, and a device that is not a tty can fail in termios.
+_PORT_ERRORS = (serial.SerialException, OSError, ValueError, _TermiosError)
 
 
 class LineDown(Exception):
     """The port could not be opened, or failed while in use."""
+
+
+@dataclass
+class Backoff:
+    """How long a line waits before it tries its port again: `first` after a failure, doubling
+    with each failure in a row up to `longest`. A line that stayed up for `longest` seconds
+    starts from `first` again; one that fails as soon as it opens waits ever longer."""
+
+    first: float = 0.5
+    longest: float = 5.0
+    failures: int = 0
+
+    def next_wait(self, up_for: float | None) -> float:
+        """The wait after a failure; `up_for`: how long the port had been open, None if it never
+        opened."""
+        if up_for is not None and up_for >= self.longest:
+            self.failures = 0
+        wait = min(self.first * 2**self.failures, self.longest)
+        self.failures += 1
+        return wait
 
 
 class SerialLine:
@@ -24,30 +60,34 @@ class SerialLine:
         *,
         clock: Callable[[], float] = time.monotonic,
         open_port: Callable[..., Any] = serial.serial_for_url,
+        backoff: Backoff | None = None,
     ) -> None:
         self.url = url
         self.baud = baud
         self._clock = clock
         self._open_port = open_port
+        self._backoff = backoff or Backoff()
         self._port: Any = None
-        self._failures = 0
+        self._opened_at: float | None = None
         self._next_attempt = 0.0
         self.last_problem: str | None = None
+
+    def retry_in(self) -> float:
+        """Seconds until the port may be tried again (0 when it may be tried now)."""
+        return max(0.0, self._next_attempt - self._clock())
 
     def open(self) -> None:
         if self._port is not None:
             return
-        now = self._clock()
-        if now < self._next_attempt:
-            raise LineDown(
-                f"{self.url}: {self.last_problem}; trying again in {self._next_attempt - now:.1f} s"
-            )
+        wait = self.retry_in()
+        if wait > 0:
+            raise LineDown(f"{self.url}: {self.last_problem}; trying again in {wait:.1f} s")
         try:
             # exclusive: a second program on the same port would steal half of our bytes.
             self._port = self._open_port(self.url, baudrate=self.baud, timeout=0, exclusive=True)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise self._failure(f"cannot open: {exc}") from None
-        self._failures = 0
+        except _PORT_ERRORS as exc:
+            raise self.failed(f"cannot open: {exc}") from None
+        self._opened_at = self._clock()
         self.last_problem = None
 
     def write(self, data: bytes) -> None:
@@ -57,34 +97,127 @@ class SerialLine:
         try:
             self._port.write(data)
             self._port.flush()
-        except (serial.SerialException, OSError) as exc:
-            raise self._failure(f"write failed: {exc}") from None
+        except _PORT_ERRORS as exc:
+            raise self.failed(f"write failed: {exc}") from None
 
     def read(self, timeout: float) -> bytes:
         """Bytes that arrive within `timeout` seconds (at least one, or none at the deadline)."""
         self.open()
+        port = self._port
         try:
-            self._port.timeout = max(timeout, 0.0)
-            first = self._port.read(1)
+            timeout = max(timeout, 0.0)
+            if port.timeout != timeout:  # setting it reconfigures the port: only when it changes
+                port.timeout = timeout
+            first = port.read(1)
             if not first:
                 return b""
-            waiting = self._port.in_waiting
-            return first + (self._port.read(waiting) if waiting else b"")
-        except (serial.SerialException, OSError) as exc:
-            raise self._failure(f"read failed: {exc}") from None
+            waiting = port.in_waiting
+            return first + (port.read(waiting) if waiting else b"")
+        except _PORT_ERRORS as exc:
+            raise self.failed(f"read failed: {exc}") from None
 
     def close(self) -> None:
         port, self._port = self._port, None
         if port is not None:
             try:
                 port.close()
-            except (serial.SerialException, OSError):
+            except _PORT_ERRORS:
                 pass
 
-    def _failure(self, problem: str) -> LineDown:
+    def failed(self, problem: str) -> LineDown:
+        """Close the port after `problem`, schedule the next try, and return the LineDown to raise."""
+        up_for = None if self._port is None or self._opened_at is None else self._clock() - self._opened_at
         self.close()
         self.last_problem = problem
-        step = BACKOFF_STEPS[min(self._failures, len(BACKOFF_STEPS) - 1)]
-        self._failures += 1
-        self._next_attempt = self._clock() + step
+        self._next_attempt = self._clock() + self._backoff.next_wait(up_for)
         return LineDown(f"{self.url}: {problem}")
+
+
+class Pumpable(Protocol):
+    """What the driver needs of a sans-I/O connection: TerminalConnection, HostConnection and
+    protocol.link.Link all are."""
+
+    def receive_data(self, data: bytes, now: float) -> None: ...
+    def next_event(self) -> Any: ...
+    def data_to_send(self) -> bytes: ...
+    def get_timer(self) -> float | None: ...
+    def handle_timer(self, now: float) -> None: ...
+
+
+# One read may block at most this long while a timer runs or the caller waits for something, so
+# an abort or a deadline is noticed promptly even when the line is silent.
+BUSY_READ = 0.05
+# ... and this long while nothing at all is pending: bytes end the wait at once, so this bounds
+# only how long a stop takes to be noticed. Shorter idle waits cost a share of a core per line.
+IDLE_READ = 0.2
+
+Tap = Callable[[str, bytes, float], None]
+
+
+class LinkDriver:
+    """Drives one connection over one line. `tap(direction, data, now)` sees every byte read
+    ("rx") and written ("tx"), for captures and live views."""
+
+    def __init__(
+        self,
+        line: SerialLine,
+        connection: Pumpable,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        busy_read: float = BUSY_READ,
+        idle_read: float = IDLE_READ,
+        tap: Tap | None = None,
+    ) -> None:
+        self.line = line
+        self.connection = connection
+        self._clock = clock
+        self._busy_read = busy_read
+        self._idle_read = idle_read
+        self.tap = tap
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self.line.write(data)
+            if self.tap is not None:
+                self.tap("tx", data, self._clock())
+
+    def flush(self) -> None:
+        """Write what the connection owes now: ACK/NAK and resends due."""
+        self.write(self.connection.data_to_send())
+
+    def send(self, frame: bytes) -> None:
+        """Write a frame the connection just made, behind the ACK/NAK it still owes."""
+        self.write(self.connection.data_to_send() + frame)
+
+    def step(self, wake_at: float | None = None, *, waiting: bool = False) -> list[Any]:
+        """One lap: wait for bytes until the connection's next timer or `wake_at`, whichever
+        comes first (at most the busy read while either is set or the caller is `waiting` for an
+        answer, the idle read otherwise); take them in, run the timers that are due, write what
+        is owed. Returns the events that came of it."""
+        connection = self.connection
+        now = self._clock()
+        due = [moment for moment in (connection.get_timer(), wake_at) if moment is not None]
+        if due:
+            wait = min(max(min(due) - now, 0.0), self._busy_read)
+        else:
+            wait = self._busy_read if waiting else self._idle_read
+        data = self.line.read(wait)
+        now = self._clock()
+        if data:
+            if self.tap is not None:
+                self.tap("rx", data, now)
+            connection.receive_data(data, now)
+        connection.handle_timer(now)
+        self.flush()
+        return list(iter(connection.next_event, None))
+
+    def drain(self) -> list[Any]:
+        """Take in, and answer, what already waits on the line without waiting for more (a late
+        answer to an earlier request), so it cannot pass for the answer to the next one."""
+        while data := self.line.read(0):
+            now = self._clock()
+            if self.tap is not None:
+                self.tap("rx", data, now)
+            self.connection.receive_data(data, now)
+        self.flush()
+        return list(iter(self.connection.next_event, None))

@@ -64,7 +64,7 @@ def test_a_pos_sim_host_process_keeps_answering_after_garbage(tmp_path: Path) ->
         raw = RawTerminal(cable.path_a)
         try:
             for burst in garbage_bursts(rng):
-                raw.port.write(burst)
+                raw.line.write(burst)
                 raw.pump(T_CHAR + 0.05)  # a silence: a false start is abandoned
             # Garbage in the same write as a request, and a false start claiming 300 bytes.
             connection = TerminalConnection(TID, KEY, timers=Timers(t_char=T_CHAR, t_ack=1.0), first_seq=500)
@@ -171,7 +171,7 @@ def test_a_traced_pos_sim_host_survives_a_deeply_nested_forged_frame(tmp_path: P
     with NullModemCable() as cable, sim_host(cable.path_b, tmp_path, data=DATA, now=NOW, trace=tmp_path / "t") as host:
         raw = RawTerminal(cable.path_a)
         try:
-            raw.port.write(encode_frame(signed + WRONG_KEY[:8]))
+            raw.line.write(encode_frame(signed + WRONG_KEY[:8]))
             raw.pump(1.0)
         finally:
             raw.close()

@@ -129,10 +129,11 @@ def test_one_frame_at_a_time():
         link.send_frame(OTHER, 0.1)
 
 
-def test_acks_owed_go_out_before_the_next_frame():
+def test_sending_a_frame_leaves_the_acks_owed_to_be_drained_first():
     link = Link(TIMERS)
     link.receive_data(FRAME, 0.0)
-    assert link.send_frame(OTHER, 0.1) == bytes([ACK]) + OTHER
+    assert link.send_frame(OTHER, 0.1) == OTHER
+    assert link.data_to_send() == bytes([ACK])
 
 
 def test_trace_sees_every_happening():

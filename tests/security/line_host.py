@@ -15,8 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from queue import Empty, SimpleQueue
 
-import serial
-
 from protocol import (
     HostConnection,
     RequestReceived,
@@ -30,6 +28,7 @@ from protocol.link import Link, TraceRecord
 from protocol.states import State
 from simulator.host import HostLogic
 from simulator.store import HostStore
+from terminal.transport import LinkDriver, SerialLine
 
 Event = RequestReceived | RequestRefused
 
@@ -95,39 +94,33 @@ class LineHost:
         try:
             with HostStore(self.store_path) as store:
                 logic = HostLogic(store, self.clock)
-                port = serial.serial_for_url(self.url, baudrate=115200, timeout=0.005)
+                line = SerialLine(self.url, 115200)
                 try:
-                    self._serve(port, store, logic)
+                    self._serve(line, store, logic)
                 finally:
-                    port.close()
+                    line.close()
         except BaseException as problem:  # reported by __exit__ on the test's thread
             self.errors.append(problem)
 
-    def _serve(self, port: serial.SerialBase, store: HostStore, logic: HostLogic) -> None:
+    def _serve(self, line: SerialLine, store: HostStore, logic: HostLogic) -> None:
         connection = HostConnection(store.key_for, timers=self.timers, tracer=self._trace)
+        driver = LinkDriver(line, connection, busy_read=0.005, idle_read=0.005)
         while not self._stop.is_set():
-            data = port.read(port.in_waiting or 1)
-            now = time.monotonic()
-            if data:
-                connection.receive_data(data, now)
-            timer = connection.get_timer()
-            if timer is not None and now >= timer:
-                connection.handle_timer(now)
-            port.write(connection.data_to_send())
+            events = driver.step()
             while True:
                 try:
-                    port.write(self._injected.get_nowait())
+                    driver.write(self._injected.get_nowait())
                 except Empty:
                     break
             handled = False
-            while (event := connection.next_event()) is not None:
+            for event in events:
                 if not isinstance(event, (RequestReceived, RequestRefused)):
                     continue
                 handled = True
                 exchange = Exchange(self._rx_frames[-1], event)
                 self.exchanges.append(exchange)
                 for chunk in self.script.before_answer(event):
-                    port.write(chunk)
+                    driver.write(chunk)
                 if not self.script.send_answer(event):
                     continue
                 if isinstance(event, RequestReceived):
@@ -137,17 +130,11 @@ class LineHost:
                 # One answer at a time, as the serving loop does (§2): wait out the previous one.
                 deadline = time.monotonic() + 5
                 while connection.state is not State.IDLE and time.monotonic() < deadline:
-                    more = port.read(port.in_waiting or 1)
-                    connection.receive_data(more, time.monotonic())
-                    connection.handle_timer(time.monotonic())
-                    port.write(connection.data_to_send())
-                out = connection.answer(event, response, time.monotonic())
-                exchange.answer_raw = out.lstrip(b"\x06\x15")
-                port.write(out)
+                    driver.step()
+                exchange.answer_raw = connection.answer(event, response, time.monotonic())
+                driver.send(exchange.answer_raw)
             if not handled and connection.state is State.IDLE and not connection.link.receiving_frame:
-                noise = self.script.idle_noise()
-                if noise:
-                    port.write(noise)
+                driver.write(self.script.idle_noise())
 
 
 class RawTerminal:
@@ -155,43 +142,37 @@ class RawTerminal:
     reads (so the host is not left resending its ERRORs) and keeps the frames."""
 
     def __init__(self, url: str) -> None:
-        self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.01)
+        self.line = SerialLine(url, 115200)
         # Every good frame is kept, repeats too: a host may answer two forged requests with the
         # same bytes, which the link rightly takes for a retransmission.
         self.link = Link(Timers(t_char=0.2), tracer=self._keep)
         self.frames: list[bytes] = []
         self.sent: list[bytes] = []
+        self.line.open()
 
     def _keep(self, record: TraceRecord) -> None:
         if record.direction == "rx" and record.kind in ("frame", "duplicate"):
             self.frames.append(record.data)
 
     def pump(self, seconds: float) -> None:
+        driver = LinkDriver(self.line, self.link, busy_read=0.01, idle_read=0.01)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            data = self.port.read(self.port.in_waiting or 1)
-            self.link.receive_data(data, time.monotonic())
-            self.link.handle_timer(time.monotonic())
-            self.port.write(self.link.data_to_send())
-            while self.link.next_event() is not None:
-                pass
+            driver.step()
 
     def exchange(self, connection: TerminalConnection, request, prefix: bytes = b"") -> ResponseReceived:
         """One request written right behind `prefix` (garbage in the same write); the request's
         frame is kept in `sent`, for replaying it later."""
-        out = connection.send(request, time.monotonic())
-        self.sent.append(out.lstrip(b"\x06\x15"))
-        self.port.write(prefix + out)
+        driver = LinkDriver(self.line, connection, busy_read=0.01, idle_read=0.01)
+        frame = connection.send(request, time.monotonic())
+        self.sent.append(frame)
+        driver.write(prefix + connection.data_to_send() + frame)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            data = self.port.read(self.port.in_waiting or 1)
-            connection.receive_data(data, time.monotonic())
-            connection.handle_timer(time.monotonic())
-            self.port.write(connection.data_to_send())
-            for event in iter(connection.next_event, None):
+            for event in driver.step():
                 if isinstance(event, ResponseReceived):
                     return event
         raise AssertionError(f"no answer to {request}")
 
     def close(self) -> None:
-        self.port.close()
+        self.line.close()

@@ -66,7 +66,7 @@ def test_forged_requests_are_refused_change_nothing_and_are_logged(tmp_path: Pat
         raw = RawTerminal(rig.terminal_port)
         try:
             for frame in forged.values():
-                raw.port.write(frame)
+                raw.line.write(frame)
                 raw.pump(0.3)
             answers = [parse_envelope(f[3:-3]) for f in raw.frames]
             assert [(a.type, a.seq, a.message().result) for a in answers] == [
@@ -78,7 +78,7 @@ def test_forged_requests_are_refused_change_nothing_and_are_logged(tmp_path: Pat
                 assert store.cancellations() == []
                 assert FREE in [a.appt_id for a in store.open_appointments(MERCHANT_ID)]
             # The same REQUEST_ID, genuine this time, is carried out: nothing was stored for it before.
-            raw.port.write(genuine)
+            raw.line.write(genuine)
             raw.pump(0.3)
             assert parse_envelope(raw.frames[-1][3:-3]).message().result is Result.OK
         finally:

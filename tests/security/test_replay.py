@@ -59,7 +59,7 @@ def test_a_replayed_cancel_request_cancels_nothing_twice(tmp_path: Path) -> None
             answers = len(raw.frames)
 
             # 1. The same bytes again at once: taken for a retransmission, ACKed and not delivered.
-            raw.port.write(captured)
+            raw.line.write(captured)
             raw.pump(0.4)
             assert len(raw.frames) == answers
             assert "<- DUPLICATE (retransmission, ACKed again, not delivered)" in trace.getvalue()
@@ -67,7 +67,7 @@ def test_a_replayed_cancel_request_cancels_nothing_twice(tmp_path: Path) -> None
             # 2. After another request: read again, answered from the store with the same bytes.
             raw.exchange(connection, EchoRequest(NOW))
             raw.pump(0.3)
-            raw.port.write(captured)
+            raw.line.write(captured)
             raw.pump(0.5)
             replayed = raw.frames[-1]
             assert answer(replayed).seq == 10 and answer(replayed).message() == first.response
@@ -77,7 +77,7 @@ def test_a_replayed_cancel_request_cancels_nothing_twice(tmp_path: Path) -> None
             answers = len(raw.frames)
             with HostServer([rig.cable.path_b], rig.store_path, clock=rig.clock, timers=FAST_TIMERS, trace=trace):
                 time.sleep(0.3)  # the port is open (pyserial empties its input when it opens)
-                raw.port.write(captured)
+                raw.line.write(captured)
                 raw.pump(0.8)
             assert raw.frames[answers:] == [replayed]
         finally:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import serial
-
 from protocol import (
     RequestFailed,
     ResponseReceived,
@@ -19,19 +17,19 @@ from protocol import (
     Timers,
 )
 from protocol.messages import Request, Response
+from terminal.transport import LinkDriver, SerialLine
 from tests.material import KEY, TID
-
-_READ_TIMEOUT = 0.005
-
 
 class LineTerminal:
     def __init__(self, url: str, *, timers: Timers = Timers(), tid: str = TID, key: bytes = KEY) -> None:
-        self.port = serial.serial_for_url(url, baudrate=115200, timeout=_READ_TIMEOUT)
+        self.line = SerialLine(url, 115200)
         self.connection = TerminalConnection(tid, key, timers=timers)
+        self.driver = LinkDriver(self.line, self.connection)
         self.failures: list[RequestFailed] = []
+        self.line.open()
 
     def close(self) -> None:
-        self.port.close()
+        self.line.close()
 
     def __enter__(self) -> LineTerminal:
         return self
@@ -41,21 +39,11 @@ class LineTerminal:
 
     def exchange(self, request: Request, timeout: float = 30.0) -> ResponseReceived | RequestFailed:
         """Send once (with the link's own resends) and wait for the answer or the link's failure."""
-        connection = self.connection
-        self.port.write(connection.send(request, time.monotonic()))
+        self.driver.send(self.connection.send(request, time.monotonic()))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            data = self.port.read(self.port.in_waiting or 1)
-            now = time.monotonic()
-            if data:
-                connection.receive_data(data, now)
-            timer = connection.get_timer()
-            if timer is not None and now >= timer:
-                connection.handle_timer(now)
-            self._flush()
-            while (event := connection.next_event()) is not None:
+            for event in self.driver.step(waiting=True):
                 if isinstance(event, (ResponseReceived, RequestFailed)):
-                    self._flush()  # the ACK of the response
                     return event
         raise AssertionError(f"no answer nor failure for {request} within {timeout} s")
 
@@ -67,11 +55,6 @@ class LineTerminal:
                 return outcome.response
             self.failures.append(outcome)
         raise AssertionError(f"{request} failed {attempts} times: {[f.reason.name for f in self.failures[-attempts:]]}")
-
-    def _flush(self) -> None:
-        out = self.connection.data_to_send()
-        if out:
-            self.port.write(out)
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:

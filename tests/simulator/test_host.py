@@ -301,9 +301,8 @@ def test_an_unknown_terminal_gets_an_error_with_an_all_zero_mac(store: HostStore
     connection.receive_data(request, 0.0)
     refused = connection.next_event()
     assert isinstance(refused, RequestRefused) and refused.result is Result.UNKNOWN_TERMINAL
-    out = connection.answer(refused, connection.refusal(refused), 0.0)
-    assert out[0] == ACK
-    envelope = parse_envelope(out[1 + 3 : -3])
+    assert connection.data_to_send() == bytes([ACK])
+    envelope = parse_envelope(connection.answer(refused, connection.refusal(refused), 0.0)[3:-3])
     assert (envelope.type_name, envelope.seq, envelope.tid, envelope.mac) == ("ERROR", 9, "NOBODY01", ZERO_MAC)
     assert envelope.message() == ErrorResponse(Result.UNKNOWN_TERMINAL, "no key for TID NOBODY01")
 
@@ -313,6 +312,6 @@ def test_a_request_with_a_bad_mac_gets_an_error_maced_with_the_terminals_key(sto
     connection.receive_data(encode_message_frame(cancel(), seq=3, tid=TID, key=bytes(32)), 0.0)
     refused = connection.next_event()
     assert isinstance(refused, RequestRefused) and refused.result is Result.BAD_MAC
-    envelope = parse_envelope(connection.answer(refused, connection.refusal(refused), 0.0)[1 + 3 : -3])
+    envelope = parse_envelope(connection.answer(refused, connection.refusal(refused), 0.0)[3:-3])
     assert envelope.mac_verifies(KEY) and envelope.message().result is Result.BAD_MAC
     assert store.cancellations() == []

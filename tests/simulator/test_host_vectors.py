@@ -28,7 +28,7 @@ class Host:
         self.logic = HostLogic(store, lambda: self.now)
 
     def answer(self, request_frame: bytes, at: datetime) -> bytes:
-        """The bytes the host writes for one request frame: the ACK, then the response frame."""
+        """The response frame the host writes for one request frame, after its ACK."""
         self.now = at
         self.connection.receive_data(request_frame, 0.0)
         event = self.connection.next_event()
@@ -37,10 +37,10 @@ class Host:
         else:
             assert isinstance(event, RequestReceived)
             response = self.logic.respond(event)
+        assert self.connection.data_to_send() == bytes([ACK])
         out = self.connection.answer(event, response, 0.0)
         self.connection.receive_data(bytes([ACK]), 0.0)
-        assert out[0] == ACK
-        return out[1:]
+        return out
 
 
 def fields_of(frame: bytes) -> tuple[int, int, str, list]:

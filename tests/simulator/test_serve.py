@@ -184,7 +184,7 @@ def test_the_trace_shows_every_frame_both_ways_decoded_and_never_a_key(store_pat
         LineTerminal(cable.path_a) as terminal,
     ):
         terminal.ask(ListRequest(MERCHANT_ID, 0))
-        terminal.port.write(b"\x55\x55")  # line noise
+        terminal.line.write(b"\x55\x55")  # line noise
         response = terminal.ask(cancel("R-TRACE"))
         wait_until(lambda: trace.getvalue().count("<- ACK") >= 2, "the host has the terminal's last ACK")
     lines = trace.getvalue().splitlines()

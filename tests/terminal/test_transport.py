@@ -1,0 +1,122 @@
+"""The serial line's back-off and the link driver's loop, on a scripted line and a fake clock."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime
+
+import pytest
+import serial
+
+from protocol import EchoRequest, EchoResponse, HostConnection, Result, TerminalConnection, Timers
+from protocol.enums import ACK
+from protocol.frame import encode_message_frame
+from terminal.transport import Backoff, LineDown, LinkDriver, SerialLine
+from tests.material import KEY, TID
+
+T0 = datetime(2026, 11, 27, 9, 30)
+TIMERS = Timers(t_char=0.2, t_ack=0.5, t_resp=10.0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ScriptedLine:
+    """A line whose reads hand out queued chunks; a read with nothing queued lasts its timeout."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.incoming: deque[bytes] = deque()
+        self.written: list[bytes] = []
+        self.waits: list[float] = []
+
+    def read(self, timeout: float) -> bytes:
+        self.waits.append(timeout)
+        if self.incoming:
+            return self.incoming.popleft()
+        self.clock.now += timeout
+        return b""
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+
+def test_backoff_doubles_to_the_longest_and_starts_again_after_the_line_stayed_up():
+    backoff = Backoff(first=0.5, longest=5.0)
+    assert [backoff.next_wait(None) for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
+    assert backoff.next_wait(1.0) == 5.0  # opened, failed at once: still the longest wait
+    assert backoff.next_wait(5.0) == 0.5  # it had stayed up a good while
+
+
+def test_a_port_that_cannot_open_is_tried_again_only_after_its_pause():
+    clock = Clock()
+    opened: list[str] = []
+
+    def open_port(url: str, **settings: object) -> object:
+        opened.append(url)
+        if len(opened) == 1:
+            raise serial.SerialException("could not open port /dev/ttyUSB9")
+        return serial.serial_for_url("loop://", **settings)
+
+    line = SerialLine("/dev/ttyUSB9", 9600, clock=clock, open_port=open_port)
+    with pytest.raises(LineDown, match="cannot open: could not open port"):
+        line.open()
+    clock.now += 0.2
+    with pytest.raises(LineDown, match=r"trying again in 0\.3 s"):
+        line.open()
+    assert opened == ["/dev/ttyUSB9"]  # the pause was kept: no second try yet
+    clock.now += 0.3
+    line.open()
+    line.write(b"\x06")
+    assert line.read(0.1) == b"\x06"
+    line.close()
+
+
+def test_the_driver_writes_owed_acks_before_a_new_frame_and_taps_both_ways():
+    clock = Clock()
+    line = ScriptedLine(clock)
+    host = HostConnection(lambda tid: KEY, timers=TIMERS)
+    tapped: list[tuple[str, bytes]] = []
+    driver = LinkDriver(line, host, clock=clock, tap=lambda way, data, now: tapped.append((way, data)))
+    request = encode_message_frame(EchoRequest(T0), seq=1, tid=TID, key=KEY)
+    line.incoming.append(request)
+    [received] = driver.step()
+    assert line.written == [bytes([ACK])]  # the request was ACKed in the same lap
+    line.written.clear()
+    response = host.answer(received, EchoResponse(Result.OK, T0), clock())
+    driver.send(response)
+    assert line.written == [response]
+    assert tapped == [("rx", request), ("tx", bytes([ACK])), ("tx", response)]
+
+
+def test_the_driver_never_sleeps_past_a_timer():
+    clock = Clock()
+    line = ScriptedLine(clock)
+    terminal = TerminalConnection(TID, KEY, timers=TIMERS)
+    driver = LinkDriver(line, terminal, clock=clock, busy_read=0.05, idle_read=0.2)
+    assert driver.step() == [] and line.waits == [0.2]  # nothing pending: the idle read
+    driver.send(terminal.send(EchoRequest(T0), clock()))
+    sent_at = clock()
+    for _ in range(11):  # T_ACK is 0.5 s: ten busy reads reach it, the eleventh resends
+        driver.step()
+    assert all(wait <= 0.05 for wait in line.waits[1:])
+    assert clock() == pytest.approx(sent_at + 0.5)
+    assert line.written[-1] == line.written[0]  # the frame again, on time
+
+
+def test_drain_answers_what_waited_and_hands_it_back():
+    clock = Clock()
+    line = ScriptedLine(clock)
+    terminal = TerminalConnection(TID, KEY, timers=TIMERS)
+    driver = LinkDriver(line, terminal, clock=clock)
+    late = encode_message_frame(EchoResponse(Result.OK, T0), seq=9, tid=TID, key=KEY)
+    line.incoming.append(late)
+    events = driver.drain()
+    assert [type(event).__name__ for event in events] == ["FrameDropped"]
+    assert line.written == [bytes([ACK])]  # ACKed, so the host stops resending it
+    assert line.waits == [0, 0]  # and no waiting for more
