@@ -50,9 +50,20 @@ from protocol.connection import (
     ResponseReceived,
     TerminalConnection,
 )
-from protocol.enums import ACK, CURRENCY_CNY, ETX, MAX_FRAME, NAK, STX, MessageType, Reason, Result, Service, Status
+from protocol.enums import ACK, CURRENCY_CNY, ETX, FRAME_OVERHEAD, MAX_FRAME, NAK, STX, MessageType, Reason, Result, Service, Status
 from protocol.errors import RemoteProtocolError
-from protocol.frame import encode_message_frame, frame_problem, parse_envelope
+from protocol.frame import (
+    BODY_START,
+    FIELDS_BYTES,
+    TRAILER_SIZE,
+    BodyHeader,
+    declared_length,
+    encode_message_frame,
+    frame_body,
+    frame_problem,
+    parse_envelope,
+    parse_header,
+)
 from protocol.framer import AbandonedFrame, ControlByte, CorruptFrame, FrameReader, GoodFrame, Noise
 from protocol.integrity import ZERO_MAC, compute_mac, crc16_ccitt_false
 from protocol.link import BadFrame, Timers, TraceRecord
@@ -113,8 +124,9 @@ class Seed:
 
 
 def _seed(name: str, frame: bytes) -> Seed:
-    body = frame[3:-3]
-    return Seed(name, body[1], int.from_bytes(body[2:4], "big"), body[4:12], tuple(decode_tlvs(body[12:-8])), frame)
+    body = frame_body(frame)
+    header = parse_header(body)
+    return Seed(name, header.type, header.seq, header.tid, tuple(decode_tlvs(body[FIELDS_BYTES])), frame)
 
 
 def _built_seeds() -> list[Seed]:
@@ -158,7 +170,7 @@ def raw_frame(body: bytes, *, length: int | None = None) -> bytes:
 
 
 def raw_body(version: int, kind: int, seq: int, tid: bytes, fields: bytes, mac: str, rng: random.Random | None = None) -> bytes:
-    signed = bytes((version & 0xFF, kind & 0xFF)) + (seq & 0xFFFF).to_bytes(2, "big") + tid + fields
+    signed = BodyHeader(version & 0xFF, kind & 0xFF, seq & 0xFFFF, tid).pack() + fields
     if mac == "valid":
         return signed + compute_mac(KEY, signed)
     if mac == "zero":
@@ -350,14 +362,14 @@ class Mutator:
             return raw_frame(body, length=rng.choice((0, 19, 20, len(body) - 1, len(body) + 1, 4096, 4097, 0xFFFF)))
         if op == 1:  # LEN altered, CRC left as it was
             claimed = rng.choice((19, 20, len(body) + 1, 4097, 0xFFFF)).to_bytes(2, "big")
-            return frame[:1] + claimed + frame[3:]
+            return frame[:1] + claimed + frame[BODY_START:]
         if op == 2:  # cut short
             return frame[: rng.randrange(1, len(frame))]
         if op == 3:  # ETX wrong
             return frame[:-3] + bytes((rng.randrange(256),)) + frame[-2:]
         if op == 4:  # oversized: a body past 4096 bytes with a CRC that fits it
             return raw_frame(body + self.random_bytes(4097 - len(body), 4200 - len(body)) if len(body) < 4097 else body)
-        return frame[:3] + frame[3:-3] * 2 + frame[-3:]
+        return frame[:BODY_START] + body * 2 + frame[-TRAILER_SIZE:]
 
     def stream(self, seeds: list[Seed], seq: int | None = None) -> list[tuple[float, bytes]]:
         """Frames, noise, control bytes and oversized false starts, cut into chunks with silences."""
@@ -530,7 +542,7 @@ def run_framer(case: dict, result: dict) -> None:
 def _drain_framer(reader: FrameReader, good: list[bytes]) -> None:
     while (event := reader.next_event()) is not None:
         if isinstance(event, GoodFrame):
-            if frame_problem(event.raw) is not None or int.from_bytes(event.raw[1:3], "big") + 6 != len(event.raw):
+            if frame_problem(event.raw) is not None or declared_length(event.raw) + FRAME_OVERHEAD != len(event.raw):
                 raise Violation("a GoodFrame whose LEN, ETX or CRC is wrong")
             good.append(event.raw)
             try:
@@ -654,7 +666,7 @@ class HostBench:
         frame = events[-1].raw if isinstance(events[-1], GoodFrame) else b""
         if not frame or not out.endswith(frame):
             raise Violation("the host's answer is not a good frame")
-        envelope = parse_envelope(frame[3:-3])
+        envelope = parse_envelope(frame_body(frame))
         key = self.key_for(event.tid)
         if (envelope.seq, envelope.tid) != (event.seq, event.tid):
             raise Violation("the answer does not carry the request's SEQ and TID")
