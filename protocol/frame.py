@@ -72,7 +72,6 @@ _HEADER = struct_of(BODY_HEADER)
 
 # Where the parts sit, for code that reads them without a full parse (§2, §3): a frame is
 # STX | LEN | BODY | ETX | CRC, a BODY is VERSION | TYPE | SEQ | TID | FIELDS | MAC.
-LEN_BYTES = slice(1, 3)
 BODY_START = 3  # after STX and LEN
 TRAILER_SIZE = 3  # ETX and CRC
 SEQ_BYTES = slice(2, 4)
@@ -85,9 +84,9 @@ def frame_body(frame: bytes) -> bytes:
     return frame[BODY_START:-TRAILER_SIZE]
 
 
-def declared_length(frame: bytes) -> int:
-    """The BODY length a frame's LEN claims, right or wrong."""
-    return int.from_bytes(frame[LEN_BYTES], "big")
+def declared_length(frame: bytes | bytearray) -> int:
+    """The BODY length a frame's LEN (the two bytes after STX) claims, right or wrong."""
+    return (frame[1] << 8) | frame[2]
 
 
 class BodyHeader(NamedTuple):
