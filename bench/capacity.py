@@ -23,6 +23,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from machine import load_average
+
 BIN = Path(sys.executable).parent
 KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 MERCHANT = "898440358120001"
@@ -208,7 +210,7 @@ def main() -> None:
         worker(args)
         return
     print(
-        f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; {os.cpu_count()} cores;"
+        f"load average at start: {load_average()}; {os.cpu_count()} cores;"
         f" {'back to back' if not args.pause else f'{args.pause} ms between cancellations'}"
     )
     rows = []
@@ -248,7 +250,7 @@ def main() -> None:
         f"\nmedian/p90: HostClient.cancel while every line is busy; CPU ms/exch: CPU time of the host "
         f"process, of all cable processes and of all client processes, per exchange; busy cores: all of "
         f"it over the wall time (the machine has {os.cpu_count()})."
-        f"\nload average at end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
+        f"\nload average at end: {load_average()}"
     )
 
 

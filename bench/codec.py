@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 
 from protocol.enums import Result, Service, Status
-from protocol.frame import encode_message_frame, parse_envelope
+from protocol.frame import encode_message_frame, frame_body, parse_envelope
 from protocol.framer import FrameReader
 from protocol.link import wire_time
 from protocol.messages import Appointment, ErrorResponse, ListResponse, Message
@@ -86,7 +86,7 @@ def sized_frames() -> list[tuple[str, Message, int]]:
 def cases() -> list[tuple[str, Message, int]]:
     out = []
     for vector in VECTORS["vectors"]:
-        envelope = parse_envelope(bytes.fromhex(vector["frame_hex"])[3:-3])
+        envelope = parse_envelope(frame_body(bytes.fromhex(vector["frame_hex"])))
         out.append((vector["name"], envelope.message(), vector["seq"]))
     return out + sized_frames()
 

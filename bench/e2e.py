@@ -24,13 +24,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from host_ready import echo_until_answered
-from pty_session import PtySession, clean_env
+from machine import load_average
 
 from protocol import Timers
 from protocol.link import wire_time
 from terminal.client import HostClient
 from terminal.journal import AttemptState, Journal
 from terminal.transport import SerialLine
+from tests.support.pty_session import PtySession, clean_env
 
 BIN = Path(sys.executable).parent
 KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -156,7 +157,7 @@ def main() -> None:
     parser.add_argument("--paths", default="client,screen", help="client, screen or both")
     args = parser.parse_args()
     paths = args.paths.split(",")
-    print(f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(f"load average at start: {load_average()}")
     print(f"{'path':7} {'baud':>7} {'wire ms':>8} {'median ms':>10} {'p90 ms':>8} {'max ms':>8} {'target ms':>10} {'ratio':>6}  verdict")
     with tempfile.TemporaryDirectory() as directory:
         for baud in (int(b) for b in args.bauds.split(",")):
@@ -178,7 +179,7 @@ def main() -> None:
     print("\nclient: HostClient.cancel to its result over the paced cable, host in its own process;"
           "\nscreen: Enter on the confirmation screen to the result screen painted, pos-terminal in a pty;"
           "\nwire: request + ACK + response + ACK at 10 bits a byte; target: 1.2 x wire + 20 ms."
-          f"\nload average at end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+          f"\nload average at end: {load_average()}")
 
 if __name__ == "__main__":
     main()

@@ -20,178 +20,58 @@ to it again; host, events only, and every RequestReceived or RequestRefused gets
 encodes (an ERROR for a refused one) and reads back; terminal, events only, and an accepted answer
 really answers the outstanding request. Anything else counts as unexpected. Receive buffers must
 never exceed one maximal frame (4102 bytes) plus the latest read.
+
+The seeds and raw encoders (tests/support/fuzz_inputs.py) and the targets with their oracles
+(tests/support/fuzz_targets.py) are shared with the in-suite fuzzing; the mutator, the runner and
+the reproducer files are here.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import sys
 import tempfile
 import time
 import traceback
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from protocol.connection import (
-    FrameDropped,
-    HostConnection,
-    RequestAccepted,
-    RequestFailed,
-    RequestReceived,
-    RequestRefused,
-    ResponseAbandoned,
-    ResponseReceived,
-    TerminalConnection,
-)
-from protocol.enums import ACK, CURRENCY_CNY, ETX, MAX_FRAME, NAK, STX, MessageType, Reason, Result, Service, Status
+from protocol.enums import ACK, MAX_FRAME, NAK, STX, MessageType
 from protocol.errors import RemoteProtocolError
-from protocol.frame import encode_message_frame, frame_problem, parse_envelope
-from protocol.framer import AbandonedFrame, ControlByte, CorruptFrame, FrameReader, GoodFrame, Noise
-from protocol.integrity import ZERO_MAC, compute_mac, crc16_ccitt_false
-from protocol.link import BadFrame, Timers, TraceRecord
-from protocol.messages import (
-    Appointment,
-    CancelRequest,
-    CancelResponse,
-    EchoRequest,
-    ErrorResponse,
-    ListRequest,
-    ListResponse,
-    Message,
-    StatusRequest,
-    StatusResponse,
-    decode_message,
-)
+from protocol.frame import BODY_START, TRAILER_SIZE
 from protocol.tlv import decode_tlvs
-from protocol.trace import format_record
-from simulator.data import ServiceAppointment, SimulatorData, Terminal
-from simulator.host import HostLogic
-from simulator.store import HostStore
-from tests.material import KEY, MERCHANT_ID, TID, VECTORS
+from tests.support.fuzz_inputs import (
+    GAPS,
+    INTERESTING_BYTES,
+    ODD_TIMESTAMPS,
+    Seed,
+    ber_length,
+    encode_records,
+    load_seeds,
+    raw_body,
+    raw_frame,
+)
+from tests.support.fuzz_targets import (
+    TERMINAL_REQUESTS,
+    HostBench,
+    Violation,
+    run_framer,
+    run_messages,
+    run_terminal,
+    store_folder,
+)
 
-# A second terminal the host knows, with another key: a frame MAC'd with it is a forgery for TID.
-OTHER_TID = "TEST0002"
-OTHER_KEY = bytes(range(100, 132))
-NOW = datetime(2026, 11, 27, 9, 31, 6)
-TIMERS = Timers(t_char=0.2, t_ack=0.5, t_resp=10.0)
 TARGETS = ("framer", "messages", "host", "terminal")
-# Silences between chunks: none, short, longer than T_CHAR, longer than T_ACK, longer than T_RESP.
-GAPS = (0.0, 0.0, 0.0, 0.0, 0.01, 0.15, 0.25, 0.7, 12.0)
-INTERESTING_BYTES = (0x00, 0x01, 0x02, 0x03, 0x06, 0x10, 0x15, 0x20, 0x7F, 0x80, 0x81, 0x82, 0x83, 0xFE, 0xFF)
 BOUNDARY_SIZES = (0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 14, 15, 16, 19, 20, 21, 31, 32, 33, 119, 120, 121, 127, 128, 199, 200, 201, 255, 256)
-ODD_TIMESTAMPS = (b"20260230120000", b"99991231235959", b"00000000000000", b"2026112709300a", b"20261127093060", b"202611270930")
 # Nesting depths for APPOINTMENT-in-APPOINTMENT: the deep ones exceed Python's recursion limit in
 # a recursive decoder, which is exactly what an attacker would send.
 NEST_DEPTHS = (1, 2, 5, 50, 300, 600, 1000)
 REPRODUCERS_PER_KIND = 3
-
-
-# -- seeds ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Seed:
-    """A valid frame and its parts, the starting point of mutants."""
-
-    name: str
-    type: int
-    seq: int
-    tid: bytes  # 8 bytes as on the wire
-    records: tuple[tuple[int, bytes], ...]
-    frame: bytes
-
-    @property
-    def is_request(self) -> bool:
-        return self.type != MessageType.ERROR and not self.type & 0x80
-
-
-def _seed(name: str, frame: bytes) -> Seed:
-    body = frame[3:-3]
-    return Seed(name, body[1], int.from_bytes(body[2:4], "big"), body[4:12], tuple(decode_tlvs(body[12:-8])), frame)
-
-
-def _built_seeds() -> list[Seed]:
-    """Frames the vectors lack: a full page, every kind of outcome, an ERROR with SEQ 0, a maximal body."""
-    appointment = Appointment(
-        "A20261128001", datetime(2026, 11, 28, 10), Service.INSTALLATION, Status.BOOKED,
-        "成都市武侯区天府大道100号", 0, CURRENCY_CNY, datetime(2026, 11, 27, 10), datetime(2026, 11, 28, 8),
-    )
-    messages: list[tuple[str, Message, int, bytes | None]] = [
-        ("full page", ListResponse(Result.OK, 17, 1, (appointment,) * 8, "第 2 页"), 7, KEY),
-        ("refused list", ListResponse(Result.NOT_AUTHORISED, 0, 3), 8, KEY),
-        ("status ok", StatusResponse(Result.OK, "TEST000100000003", "A20261128001", "C7Q2M9X4", 0, None, CURRENCY_CNY, NOW), 9, KEY),
-        ("cancel too late", CancelResponse(Result.TOO_LATE, "R1", "A3", message="过了"), 10, KEY),
-        ("error seq 0", ErrorResponse(Result.BAD_FORMAT, "unreadable"), 0, None),
-        ("error busy", ErrorResponse(Result.BUSY), 11, KEY),
-        ("list page 1", ListRequest(MERCHANT_ID, 1), 12, KEY),
-        ("cancel other", CancelRequest(MERCHANT_ID, "A20261130007", "TEST000100000012", Reason.OTHER, 5000, "07", NOW), 13, KEY),
-        ("status other", StatusRequest("TEST000100000012"), 14, KEY),
-    ]
-    seeds = [_seed(name, encode_message_frame(m, seq=seq, tid=TID, key=key)) for name, m, seq, key in messages]
-    # A body of exactly 4096 bytes: an ECHO_REQ padded with a tag nobody knows (skipped by receivers).
-    padding = (0x7E, b"p" * (4096 - 12 - 8 - 16 - 4))
-    echo = _seed("echo", bytes.fromhex(VECTORS["vectors"][0]["frame_hex"]))
-    body = raw_body(1, echo.type, 15, echo.tid, encode_records([*echo.records, padding]), "valid")
-    seeds.append(_seed("maximal echo", raw_frame(body)))
-    return seeds
-
-
-def load_seeds() -> list[Seed]:
-    return [_seed(v["name"], bytes.fromhex(v["frame_hex"])) for v in VECTORS["vectors"]] + _built_seeds()
-
-
-# -- raw encoders that allow what the protocol forbids ---------------------------------------------
-
-
-def raw_frame(body: bytes, *, length: int | None = None) -> bytes:
-    """STX LEN BODY ETX CRC with a correct CRC over whatever LEN says (in range or not)."""
-    claimed = (len(body) if length is None else length) & 0xFFFF
-    covered = claimed.to_bytes(2, "big") + body + bytes((ETX,))
-    return bytes((STX,)) + covered + crc16_ccitt_false(covered).to_bytes(2, "big")
-
-
-def raw_body(version: int, kind: int, seq: int, tid: bytes, fields: bytes, mac: str, rng: random.Random | None = None) -> bytes:
-    signed = bytes((version & 0xFF, kind & 0xFF)) + (seq & 0xFFFF).to_bytes(2, "big") + tid + fields
-    if mac == "valid":
-        return signed + compute_mac(KEY, signed)
-    if mac == "zero":
-        return signed + ZERO_MAC
-    if mac == "other-key":
-        return signed + compute_mac(OTHER_KEY, signed)
-    if mac == "truncated":
-        return signed + compute_mac(KEY, signed)[:4]
-    return signed + (rng or random.Random(signed)).randbytes(8)
-
-
-def ber_length(size: int, form: int) -> bytes:
-    """form 0: shortest; 1: 0x81 nn; 2: 0x82 nnnn; 3..: a length byte that is not BER."""
-    if form == 1 and size <= 0xFF:
-        return bytes((0x81, size))
-    if form == 2 and size <= 0xFFFF:
-        return bytes((0x82, size >> 8, size & 0xFF))
-    if form >= 3:
-        return bytes(((0x80, 0x83, 0x84, 0xFF)[form % 4],))
-    if size < 0x80:
-        return bytes((size,))
-    if size <= 0xFF:
-        return bytes((0x81, size))
-    return bytes((0x82, (size >> 8) & 0xFF, size & 0xFF))
-
-
-def encode_records(records: list[tuple[int, bytes]] | tuple[tuple[int, bytes], ...]) -> bytes:
-    out = bytearray()
-    for tag, value in records:
-        out.append(tag & 0xFF)
-        out += ber_length(len(value), 0)
-        out += value
-    return bytes(out)
 
 
 # -- the mutator -----------------------------------------------------------------------------------
@@ -350,14 +230,14 @@ class Mutator:
             return raw_frame(body, length=rng.choice((0, 19, 20, len(body) - 1, len(body) + 1, 4096, 4097, 0xFFFF)))
         if op == 1:  # LEN altered, CRC left as it was
             claimed = rng.choice((19, 20, len(body) + 1, 4097, 0xFFFF)).to_bytes(2, "big")
-            return frame[:1] + claimed + frame[3:]
+            return frame[:1] + claimed + frame[BODY_START:]
         if op == 2:  # cut short
             return frame[: rng.randrange(1, len(frame))]
         if op == 3:  # ETX wrong
             return frame[:-3] + bytes((rng.randrange(256),)) + frame[-2:]
         if op == 4:  # oversized: a body past 4096 bytes with a CRC that fits it
             return raw_frame(body + self.random_bytes(4097 - len(body), 4200 - len(body)) if len(body) < 4097 else body)
-        return frame[:3] + frame[3:-3] * 2 + frame[-3:]
+        return frame[:BODY_START] + body * 2 + frame[-TRAILER_SIZE:]
 
     def stream(self, seeds: list[Seed], seq: int | None = None) -> list[tuple[float, bytes]]:
         """Frames, noise, control bytes and oversized false starts, cut into chunks with silences."""
@@ -418,14 +298,6 @@ def _hexed(chunks: list[tuple[float, bytes]]) -> list[list]:
 
 def _unhexed(chunks: list[list]) -> list[tuple[float, bytes]]:
     return [(float(gap), bytes.fromhex(text)) for gap, text in chunks]
-
-
-TERMINAL_REQUESTS: dict[str, Callable[[], Any]] = {
-    "echo": lambda: EchoRequest(NOW),
-    "list": lambda: ListRequest(MERCHANT_ID, 0),
-    "cancel": lambda: CancelRequest(MERCHANT_ID, "A20261128001", "TEST000100000003", Reason.NO_LONGER_NEEDED, 0, "00", NOW),
-    "status": lambda: StatusRequest("TEST000100000003"),
-}
 
 
 def generate(target: str, mutator: Mutator) -> dict:
@@ -491,242 +363,6 @@ def from_json(document: dict) -> tuple[str, dict]:
         else:
             case[key] = value
     return document["target"], case
-
-
-# -- the targets -----------------------------------------------------------------------------------
-
-
-class Violation(Exception):
-    """A broken invariant: counted as unexpected, like an exception."""
-
-
-def _check_buffer(buffered: int, latest: int, result: dict) -> None:
-    result["max_buffer"] = max(result["max_buffer"], buffered)
-    if buffered > MAX_FRAME + latest:
-        raise Violation(f"receive buffer holds {buffered} bytes after a read of {latest}")
-
-
-def run_framer(case: dict, result: dict) -> None:
-    reader = FrameReader(TIMERS.t_char)
-    now = 0.0
-    good: list[bytes] = []
-    chunks = list(case["chunks"])
-    if case.get("tail"):
-        chunks.append((0.0, case["tail"]))
-    for gap, chunk in chunks:
-        now += gap
-        reader.receive_data(chunk, now)
-        _check_buffer(reader.buffered, len(chunk), result)
-        _drain_framer(reader, good)
-    now += TIMERS.t_char + 1.0
-    reader.handle_timer(now)
-    _drain_framer(reader, good)
-    if reader.buffered:
-        raise Violation(f"{reader.buffered} bytes still buffered after a silence longer than T_CHAR")
-    if case.get("tail") and (not good or good[-1] != case["tail"]):
-        raise Violation("an intact frame at the end of the stream was not delivered")
-
-
-def _drain_framer(reader: FrameReader, good: list[bytes]) -> None:
-    while (event := reader.next_event()) is not None:
-        if isinstance(event, GoodFrame):
-            if frame_problem(event.raw) is not None or int.from_bytes(event.raw[1:3], "big") + 6 != len(event.raw):
-                raise Violation("a GoodFrame whose LEN, ETX or CRC is wrong")
-            good.append(event.raw)
-            try:
-                parse_envelope(event.body)
-            except RemoteProtocolError:
-                pass
-        elif isinstance(event, CorruptFrame):
-            if frame_problem(event.raw) is None:
-                raise Violation("a CorruptFrame that is a good frame")
-        elif not isinstance(event, (ControlByte, Noise, AbandonedFrame)):
-            raise Violation(f"unknown framer event {event!r}")
-
-
-def run_messages(case: dict, result: dict) -> None:
-    try:
-        message = decode_message(case["type"], case["fields"])
-    except RemoteProtocolError:
-        return
-    encoded = message.encode_fields()  # a LocalProtocolError here: decoder took what the encoder refuses
-    again = decode_message(case["type"], encoded)
-    if again != message:
-        raise Violation(f"{type(message).__name__} does not survive decode -> encode -> decode")
-
-
-def _trace_sink(record: TraceRecord) -> None:
-    # What `pos-sim host --trace` and the technician's screen do with every record.
-    format_record(record, "00:00:00.000")
-
-
-class HostBench:
-    """The host's side, as simulator.serve runs it: a HostConnection, HostLogic on a real store."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.keys = {TID: KEY, OTHER_TID: OTHER_KEY}
-        self.store: HostStore | None = None
-        self.logic: HostLogic | None = None
-        self.generation = 0
-        self.renew()
-
-    def renew(self) -> None:
-        """A fresh store, so the cancellations stored by earlier inputs do not grow without end."""
-        self.close()
-        self.generation += 1
-        path = self.folder / f"fuzz-host-{os.getpid()}-{self.generation}.db"
-        self.store = HostStore(path)
-        self.store.load(host_data())
-        self.logic = HostLogic(self.store, lambda: NOW)
-
-    def close(self) -> None:
-        if self.store is not None:
-            path = self.store.path
-            self.store.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            self.store = None
-
-    def key_for(self, tid: str) -> bytes | None:
-        return self.keys.get(tid)
-
-    def run(self, case: dict, result: dict) -> None:
-        connection = HostConnection(self.key_for, timers=TIMERS, tracer=_trace_sink if case.get("trace") else None)
-        held: deque = deque()
-        acks = deque(case.get("acks", "a"))
-        now = 0.0
-        for gap, chunk in case["chunks"]:
-            now += gap
-            connection.receive_data(chunk, now)
-            _check_buffer(connection.link.buffered, len(chunk), result)
-            self._serve(connection, held, acks, now)
-        for _ in range(60):  # silence: T_CHAR, T_ACK and held answers all come due
-            if not held and connection.get_timer() is None:
-                break
-            now += 1.0
-            connection.handle_timer(now)
-            self._serve(connection, held, acks, now)
-        if held:
-            raise Violation(f"{len(held)} requests never answered")
-
-    def _serve(self, connection: HostConnection, held: deque, acks: deque, now: float) -> None:
-        timer = connection.get_timer()
-        if timer is not None and now >= timer:
-            connection.handle_timer(now)
-        connection.data_to_send()
-        while (event := connection.next_event()) is not None:
-            if isinstance(event, RequestReceived):
-                assert self.logic is not None
-                response = self.logic.respond(event)
-                if response.TYPE is not event.request.TYPE.response_type:
-                    raise Violation(f"{event.request.TYPE.name} answered with {response.TYPE.name}")
-                held.append((event, response))
-            elif isinstance(event, RequestRefused):
-                response = connection.refusal(event)
-                if not isinstance(response, ErrorResponse) or response.result is not event.result:
-                    raise Violation(f"a refused request ({event.result.name}) not answered with ERROR")
-                held.append((event, response))
-            elif not isinstance(event, (ResponseAbandoned, BadFrame)):
-                raise Violation(f"unexpected host event {event!r}")
-        while held and connection.state.name == "IDLE":
-            event, response = held.popleft()
-            out = connection.answer(event, response, now)
-            self._check_answer(out, event, response)
-            ack = acks[0] if acks else "a"
-            acks.rotate(-1)
-            if ack == "a":
-                connection.receive_data(bytes((ACK,)), now)
-            elif ack == "n":
-                connection.receive_data(bytes((NAK,)), now)
-                connection.data_to_send()
-                connection.receive_data(bytes((ACK,)), now)
-            # "-": no ACK; T_ACK runs out and the link resends, then gives up
-
-    def _check_answer(self, out: bytes, event: RequestReceived | RequestRefused, response: Message) -> None:
-        # `out` is what the link owed (ACK/NAK, and a resend asked for by a NAK that a later good
-        # frame overtook as the implicit ACK), then the answer: only good frames and control bytes.
-        reader = FrameReader(TIMERS.t_char)
-        reader.receive_data(out, 0.0)
-        events = list(iter(reader.next_event, None))
-        if reader.buffered or not all(isinstance(e, (GoodFrame, ControlByte)) for e in events):
-            raise Violation("the host's answer is not a good frame")
-        frame = events[-1].raw if isinstance(events[-1], GoodFrame) else b""
-        if not frame or not out.endswith(frame):
-            raise Violation("the host's answer is not a good frame")
-        envelope = parse_envelope(frame[3:-3])
-        key = self.key_for(event.tid)
-        if (envelope.seq, envelope.tid) != (event.seq, event.tid):
-            raise Violation("the answer does not carry the request's SEQ and TID")
-        if not (envelope.mac_verifies(key) if key is not None else envelope.mac == ZERO_MAC):
-            raise Violation("the answer's MAC is wrong")
-        if envelope.message() != response:
-            raise Violation("the answer does not decode to the response sent")
-
-
-def host_data() -> SimulatorData:
-    def booked(appt_id: str, day: int, status: Status = Status.BOOKED) -> ServiceAppointment:
-        at = datetime(2026, 11, day, 10)
-        return ServiceAppointment(
-            appt_id, MERCHANT_ID, at, Service.REPAIR, status, "Chengdu Hi-Tech Zone, Unit 7", 5000,
-            datetime(2026, 11, day - 1, 10), datetime(2026, 11, day, 8),
-        )
-
-    return SimulatorData(
-        terminals=(Terminal(TID, MERCHANT_ID, KEY), Terminal(OTHER_TID, "123456789012345", OTHER_KEY)),
-        appointments=(booked("A20261128001", 28), booked("A20261130007", 30), booked("A3", 27),
-                      booked("A4", 29, Status.IN_PROGRESS)),
-        source="bench/fuzz.py",
-    )
-
-
-def run_terminal(case: dict, result: dict) -> None:
-    request = TERMINAL_REQUESTS[case["request"]]()
-    connection = TerminalConnection(
-        TID, KEY, timers=TIMERS, first_seq=case["seq"], tracer=_trace_sink if case.get("trace") else None
-    )
-    connection.send(request, 0.0)
-    now = 0.001
-    if case.get("acked", True):
-        connection.receive_data(bytes((ACK,)), now)
-    finals = 0
-    for gap, chunk in case["chunks"]:
-        now += gap
-        connection.receive_data(chunk, now)
-        _check_buffer(connection.link.buffered, len(chunk), result)
-        connection.handle_timer(now)
-        finals += _check_terminal_events(connection, request, case["seq"])
-        connection.data_to_send()
-    for _ in range(3):
-        now += 6.0
-        connection.handle_timer(now)
-        finals += _check_terminal_events(connection, request, case["seq"])
-        connection.data_to_send()
-    if finals != 1:
-        raise Violation(f"the request ended {finals} times (answered or failed), not once")
-
-
-def _check_terminal_events(connection: TerminalConnection, request: Message, seq: int) -> int:
-    finals = 0
-    while (event := connection.next_event()) is not None:
-        if isinstance(event, ResponseReceived):
-            finals += 1
-            response = event.response
-            if event.seq != seq or event.request is not request:
-                raise Violation("a response delivered for another request")
-            if isinstance(response, ErrorResponse):
-                continue
-            if not event.verified:
-                raise Violation(f"an unverified {response.TYPE.name} delivered")
-            if response.TYPE is not request.TYPE.response_type:
-                raise Violation(f"{response.TYPE.name} delivered as the answer to {request.TYPE.name}")
-            if isinstance(request, (CancelRequest, StatusRequest)) and response.request_id != request.request_id:
-                raise Violation("an answer about another REQUEST_ID delivered")
-        elif isinstance(event, RequestFailed):
-            finals += 1
-        elif not isinstance(event, (RequestAccepted, FrameDropped, BadFrame)):
-            raise Violation(f"unexpected terminal event {event!r}")
-    return finals
 
 
 # -- running ---------------------------------------------------------------------------------------
@@ -896,15 +532,6 @@ def atheris_main(target: str) -> int:
     atheris.Setup([sys.argv[0]], one_input)
     atheris.Fuzz()
     return 0
-
-
-def store_folder() -> Path:
-    # The host's store syncs every cancellation to disk; in memory-backed /dev/shm that costs
-    # microseconds instead of milliseconds, and a million inputs store tens of thousands.
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        return shm
-    return Path(tempfile.gettempdir())
 
 
 def main(argv: list[str] | None = None) -> int:

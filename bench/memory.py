@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 
 from host_ready import echo_until_answered
-from pty_session import BIN, PtySession, clean_env, load_average
+from machine import load_average
 
 from e2e import KEY_HEX, MERCHANT, TID, data_file
+from tests.support.pty_session import BIN, PtySession, clean_env
 
 WARM_CANCELS = 50
 WARM_ROUND_TRIPS = 20

@@ -23,7 +23,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from pty_session import BIN, PtySession, clean_env, load_average
+from machine import load_average
+
+from tests.support.pty_session import BIN, PtySession, clean_env
 
 FRAME_MS = 1000 / 60
 FIRST_KEY_AFTER = 1.0  # seconds after the menu is painted

@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pty_session import BIN, PtySession, clean_env, load_average
+from machine import load_average
+
+from tests.support.pty_session import BIN, PtySession, clean_env
 
 # What both apps paint: the menu line of the plugin.
 MARKER = "取消预约"

@@ -16,7 +16,7 @@ from typing import Callable
 
 from protocol.enums import MAX_SEQ, VERSION, MessageType, Result
 from protocol.errors import LocalProtocolError, RemoteProtocolError
-from protocol.frame import Envelope, encode_body, encode_frame, parse_envelope
+from protocol.frame import SEQ_BYTES, TID_BYTES, Envelope, encode_body, encode_frame, parse_envelope
 from protocol.link import (
     BadFrame,
     FrameAcknowledged,
@@ -347,7 +347,7 @@ class HostConnection(_Connection):
         try:
             envelope = parse_envelope(body)
         except RemoteProtocolError as exc:
-            seq = int.from_bytes(body[2:4], "big") if len(body) >= 4 else 0
+            seq = int.from_bytes(body[SEQ_BYTES], "big") if len(body) >= SEQ_BYTES.stop else 0
             return RequestRefused(Result.BAD_FORMAT, seq, _readable_tid(body), str(exc))
         if envelope.version != VERSION:
             return RequestRefused(
@@ -380,5 +380,5 @@ class HostConnection(_Connection):
 
 def _readable_tid(body: bytes) -> str:
     """A TID to address an ERROR to when the request's own TID cannot be read."""
-    text = "".join(chr(b) if 0x20 <= b <= 0x7E else "?" for b in body[4:12]).rstrip(" ")
+    text = "".join(chr(b) if 0x20 <= b <= 0x7E else "?" for b in body[TID_BYTES]).rstrip(" ")
     return text or "?"

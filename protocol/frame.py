@@ -16,11 +16,11 @@ from construct import Bytes, Const, ConstructError, FormatField, Int8ub, Int16ub
 
 from protocol.enums import (
     ETX,
-    FRAME_OVERHEAD,
     HEADER_SIZE,
     MAC_SIZE,
     MAX_BODY,
     MIN_BODY,
+    MIN_FRAME,
     STX,
     TID_SIZE,
     VERSION,
@@ -70,6 +70,42 @@ def struct_of(declaration: Struct) -> struct.Struct:
 
 _HEADER = struct_of(BODY_HEADER)
 
+# Where the parts sit, for code that reads them without a full parse (§2, §3): a frame is
+# STX | LEN | BODY | ETX | CRC, a BODY is VERSION | TYPE | SEQ | TID | FIELDS | MAC.
+BODY_START = 3  # after STX and LEN
+TRAILER_SIZE = 3  # ETX and CRC
+SEQ_BYTES = slice(2, 4)
+TID_BYTES = slice(HEADER_SIZE - TID_SIZE, HEADER_SIZE)
+FIELDS_BYTES = slice(HEADER_SIZE, -MAC_SIZE)
+
+
+def frame_body(frame: bytes) -> bytes:
+    """The BODY of a frame (STX through CRC): what lies between LEN and ETX."""
+    return frame[BODY_START:-TRAILER_SIZE]
+
+
+def declared_length(frame: bytes | bytearray) -> int:
+    """The BODY length a frame's LEN (the two bytes after STX) claims, right or wrong."""
+    return (frame[1] << 8) | frame[2]
+
+
+class BodyHeader(NamedTuple):
+    """A BODY's header as it is on the wire, nothing checked: what tests and the fuzzer build
+    frames from, including ones the encoders refuse to make."""
+
+    version: int
+    type: int
+    seq: int
+    tid: bytes  # TID_SIZE bytes, space-padded
+
+    def pack(self) -> bytes:
+        return _HEADER.pack(*self)
+
+
+def parse_header(body: bytes) -> BodyHeader:
+    """The header of a body of at least HEADER_SIZE bytes."""
+    return BodyHeader(*_HEADER.unpack_from(body))
+
 
 def encode_frame(body: bytes) -> bytes:
     """STX | LEN | BODY | ETX | CRC around a body of 20..4096 bytes."""
@@ -91,7 +127,7 @@ def frame_problem(frame: bytes) -> str | None:
     The reader has already found STX and a LEN in range and counted LEN + 6 bytes, so only ETX
     and CRC are left to check; two byte comparisons do that without a construct parse (about
     7 µs, a tenth of the whole frame budget) on every frame received."""
-    if len(frame) < FRAME_OVERHEAD + MIN_BODY or frame[0] != STX:
+    if len(frame) < MIN_FRAME or frame[0] != STX:
         return "truncated frame"
     if frame[-3] != ETX:
         return f"ETX is 0x{frame[-3]:02X}"
@@ -151,7 +187,7 @@ def parse_envelope(body: bytes) -> Envelope:
         type=message_type,
         seq=seq,
         tid=raw_tid.decode("ascii"),
-        fields=body[HEADER_SIZE:-MAC_SIZE],
+        fields=body[FIELDS_BYTES],
         mac=body[-MAC_SIZE:],
         signed=body[:-MAC_SIZE],
     )

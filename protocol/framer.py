@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from protocol.enums import ACK, FRAME_OVERHEAD, MAX_BODY, MAX_FRAME, MIN_BODY, NAK, STX
-from protocol.frame import frame_problem
+from protocol.frame import BODY_START, declared_length, frame_body, frame_problem
 
 # The bytes that can start something between frames; everything else there is line noise.
 _FRAME_START = re.compile(rb"[\x02\x06\x15]")
@@ -24,7 +24,7 @@ class GoodFrame:
 
     @property
     def body(self) -> bytes:
-        return self.raw[3:-3]
+        return frame_body(self.raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +117,9 @@ class FrameReader:
                 self._events.append(ControlByte(first))
                 del buffer[0]
                 continue
-            if len(buffer) < 3:
+            if len(buffer) < BODY_START:
                 break
-            length = (buffer[1] << 8) | buffer[2]
+            length = declared_length(buffer)
             if not MIN_BODY <= length <= MAX_BODY:
                 noise += 1  # the STX was noise
                 del buffer[0]

@@ -13,6 +13,7 @@ from typing import Callable
 
 from protocol.enums import ACK, NAK
 from protocol.errors import LocalProtocolError
+from protocol.frame import frame_body
 from protocol.framer import AbandonedFrame, ControlByte, CorruptFrame, FrameReader, GoodFrame, Noise
 
 MAX_SENDS = 3
@@ -221,7 +222,7 @@ class Link:
         self._last_good_frame = raw
         self.counters.frames_in += 1
         self._trace(now, "rx", "frame", raw)
-        self._events.append(FrameReceived(raw[3:-3], raw))
+        self._events.append(FrameReceived(frame_body(raw), raw))
 
     def _on_control(self, byte: int, now: float) -> None:
         if byte == ACK:

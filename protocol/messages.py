@@ -198,7 +198,7 @@ class CancelRequest(Message):
 
 
 @dataclass(frozen=True, slots=True)
-class _CancelOutcome(Message):
+class _CancelAnswerFields(Message):
     """The answer about one cancellation: CANCEL_RESP, or STATUS_RESP naming a request."""
 
     result: Result = _tag(Tag.RESULT)
@@ -224,7 +224,7 @@ class _CancelOutcome(Message):
 
 
 @dataclass(frozen=True, slots=True)
-class CancelResponse(_CancelOutcome):
+class CancelResponse(_CancelAnswerFields):
     TYPE: ClassVar[MessageType] = MessageType.CANCEL_RESP
 
 
@@ -235,7 +235,7 @@ class StatusRequest(Message):
 
 
 @dataclass(frozen=True, slots=True)
-class StatusResponse(_CancelOutcome):
+class StatusResponse(_CancelAnswerFields):
     TYPE: ClassVar[MessageType] = MessageType.STATUS_RESP
 
 
@@ -253,7 +253,7 @@ class ErrorResponse(Message):
 
 Request = EchoRequest | ListRequest | CancelRequest | StatusRequest
 Response = EchoResponse | ListResponse | CancelResponse | StatusResponse | ErrorResponse
-CancelOutcome = CancelResponse | StatusResponse
+CancelAnswer = CancelResponse | StatusResponse
 
 MESSAGE_CLASSES: dict[MessageType, type[Message]] = {
     cls.TYPE: cls

@@ -5,10 +5,10 @@ terminal's technician screen. Keys never reach here, so they cannot be printed.
 
 from __future__ import annotations
 
-from protocol.enums import Reason, Result, Service, Status, Tag
+from protocol.enums import MIN_FRAME, Reason, Result, Service, Status, Tag
 from protocol.errors import RemoteProtocolError
 from protocol.fields import safe_decode_plain_fields
-from protocol.frame import parse_envelope
+from protocol.frame import frame_body, parse_envelope
 from protocol.link import TraceRecord
 
 _NAMED_VALUES = {Tag.RESULT: Result, Tag.SERVICE: Service, Tag.STATUS: Status, Tag.REASON: Reason}
@@ -42,9 +42,9 @@ def describe_body(body: bytes) -> str:
 
 
 def describe_frame(raw: bytes) -> str:
-    if len(raw) < 26:
+    if len(raw) < MIN_FRAME:
         return f"{len(raw)} bytes"
-    return describe_body(raw[3:-3])
+    return describe_body(frame_body(raw))
 
 
 def format_record(record: TraceRecord, clock: str) -> str:

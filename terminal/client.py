@@ -37,7 +37,7 @@ from protocol import (
 from protocol.enums import MAX_FRAME
 from protocol.link import MAX_SENDS, wire_time
 from protocol.messages import MAX_APPOINTMENTS_PER_PAGE
-from protocol.messages import CancelOutcome as CancelAnswer
+from protocol.messages import CancelAnswer
 from protocol.trace import format_record
 from terminal.journal import AppointmentUnsettledError, Attempt, AttemptState, Journal, JournalError
 from terminal.transport import LineDown, LinkDriver, SerialLine

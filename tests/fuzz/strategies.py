@@ -10,17 +10,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from bench.fuzz import (
-    GAPS,
-    INTERESTING_BYTES,
-    ODD_TIMESTAMPS,
-    TERMINAL_REQUESTS,
-    ber_length,
-    load_seeds,
-    raw_body,
-    raw_frame,
-)
 from protocol.enums import ACK, NAK, STX, MessageType
+from tests.support.fuzz_inputs import GAPS, INTERESTING_BYTES, ODD_TIMESTAMPS, ber_length, load_seeds, raw_body, raw_frame
+from tests.support.fuzz_targets import TERMINAL_REQUESTS
 
 SEEDS = load_seeds()
 REQUEST_SEEDS = [s for s in SEEDS if s.is_request]

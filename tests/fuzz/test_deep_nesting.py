@@ -29,8 +29,8 @@ from protocol import (
     Result,
     TerminalConnection,
 )
-from protocol.enums import ACK, MessageType
-from protocol.frame import encode_frame, encode_tid
+from protocol.enums import ACK, VERSION, MessageType
+from protocol.frame import BodyHeader, encode_frame, encode_tid
 from protocol.integrity import ZERO_MAC, compute_mac
 from protocol.messages import decode_message
 from protocol.tlv import encode_length
@@ -49,7 +49,7 @@ def nested_appointments(depth: int = DEPTH) -> bytes:
 
 
 def frame(kind: int, seq: int, fields: bytes, *, key: bytes | None) -> bytes:
-    signed = bytes((1, kind)) + seq.to_bytes(2, "big") + encode_tid(TID) + fields
+    signed = BodyHeader(VERSION, kind, seq, encode_tid(TID)).pack() + fields
     return encode_frame(signed + (compute_mac(key, signed) if key else ZERO_MAC))
 
 

@@ -22,8 +22,8 @@ from protocol import (
     TerminalConnection,
     Timers,
 )
-from protocol.enums import ACK, STX
-from protocol.frame import encode_frame, encode_message_frame, encode_tid
+from protocol.enums import ACK, STX, VERSION, MessageType
+from protocol.frame import BodyHeader, encode_frame, encode_message_frame, encode_tid, frame_body
 from simulator.cable import NullModemCable
 from simulator.store import HostStore
 from terminal.journal import AttemptState, Journal
@@ -52,7 +52,7 @@ def garbage_bursts(rng: random.Random) -> list[bytes]:
         b"\x02\x10\x01" + rng.randbytes(4200),  # LEN 4097: an oversized frame is noise
         encode_message_frame(forged, seq=78, tid=TID, key=WRONG_KEY),
         encode_message_frame(forged, seq=79, tid="NOBODY", key=WRONG_KEY),
-        encode_frame(bytes(altered[3:-3])),
+        encode_frame(frame_body(bytes(altered))),
         bytes((ACK,)) * 5 + b"\x15" * 5,
     ]
 
@@ -167,7 +167,7 @@ def test_the_terminal_client_keeps_answering_through_garbage_from_the_host(tmp_p
 
 
 def test_a_traced_pos_sim_host_survives_a_deeply_nested_forged_frame(tmp_path: Path) -> None:
-    signed = bytes((1, 0x10, 0, 9)) + encode_tid(TID) + nested_appointments(600)
+    signed = BodyHeader(VERSION, MessageType.LIST_REQ, 9, encode_tid(TID)).pack() + nested_appointments(600)
     with NullModemCable() as cable, sim_host(cable.path_b, tmp_path, data=DATA, now=NOW, trace=tmp_path / "t") as host:
         raw = RawTerminal(cable.path_a)
         try:

@@ -1,4 +1,5 @@
-"""Hypothesis-driven fuzzing of the four receive paths, with the oracles bench/fuzz.py uses:
+"""Hypothesis-driven fuzzing of the four receive paths, with the oracles bench/fuzz.py uses too
+(tests/support/fuzz_targets.py):
 
 - the frame reader: only events; a GoodFrame is good and a CorruptFrame is not; an intact frame at
   the end of any stream is delivered; the buffer never holds more than one maximal frame plus the
@@ -18,14 +19,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from bench.fuzz import HostBench, run_framer, run_messages, run_terminal, store_folder
 from protocol.enums import MAX_FRAME
-from tests.fuzz.strategies import (
-    framer_cases,
-    host_cases,
-    message_cases,
-    terminal_cases,
-)
+from tests.fuzz.strategies import framer_cases, host_cases, message_cases, terminal_cases
+from tests.support.fuzz_targets import HostBench, run_framer, run_messages, run_terminal, store_folder
 
 # With test_fuzz_script.py's run, a few thousand inputs per target; deadline off because a loaded
 # CI machine stalls now and then.

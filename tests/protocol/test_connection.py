@@ -32,8 +32,8 @@ from protocol import (
     TerminalConnection,
     Timers,
 )
-from protocol.enums import ACK
-from protocol.frame import encode_message_frame
+from protocol.enums import ACK, HEADER_SIZE
+from protocol.frame import encode_frame, encode_message_frame, frame_body, parse_header
 from tests.material import KEY, MERCHANT_ID, TID
 
 T0 = datetime(2026, 11, 27, 9, 30)
@@ -237,13 +237,12 @@ def test_host_sees_a_retransmitted_request_once():
 
 
 def _request_frame(message, *, key=KEY, tid=TID, seq=7, version=None):
-    frame = bytearray(encode_message_frame(message, seq=seq, tid=tid, key=key))
+    frame = encode_message_frame(message, seq=seq, tid=tid, key=key)
     if version is not None:
-        frame[3] = version
-        from protocol.frame import encode_frame
-
-        return encode_frame(bytes(frame[3:-3]))
-    return bytes(frame)
+        # Only VERSION changed, the MAC left as it was: VERSION is checked first.
+        body = frame_body(frame)
+        return encode_frame(parse_header(body)._replace(version=version).pack() + body[HEADER_SIZE:])
+    return frame
 
 
 @pytest.mark.parametrize(

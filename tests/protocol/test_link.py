@@ -6,6 +6,7 @@ import pytest
 
 from protocol.enums import ACK, NAK
 from protocol.errors import LocalProtocolError
+from protocol.frame import frame_body
 from protocol.link import (
     BadFrame,
     FrameAcknowledged,
@@ -30,7 +31,7 @@ def test_a_good_frame_is_acked_and_delivered():
     link = Link(TIMERS)
     link.receive_data(FRAME, 0.0)
     assert link.data_to_send() == bytes([ACK])
-    assert events(link) == [FrameReceived(FRAME[3:-3], FRAME)]
+    assert events(link) == [FrameReceived(frame_body(FRAME), FRAME)]
     assert link.counters.frames_in == 1 and link.counters.acks_out == 1
 
 
@@ -102,7 +103,7 @@ def test_a_good_frame_while_awaiting_ack_counts_as_the_ack_and_is_delivered():
     link = Link(TIMERS)
     link.send_frame(FRAME, 0.0)
     link.receive_data(OTHER, 0.3)
-    assert events(link) == [FrameAcknowledged(FRAME, 1), FrameReceived(OTHER[3:-3], OTHER)]
+    assert events(link) == [FrameAcknowledged(FRAME, 1), FrameReceived(frame_body(OTHER), OTHER)]
     assert link.data_to_send() == bytes([ACK])
     assert not link.awaiting_ack
 

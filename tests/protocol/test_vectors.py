@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.enums import MessageType, Tag
+from protocol.enums import HEADER_SIZE, MessageType, Tag
 from protocol.fields import decode_plain_fields
-from protocol.frame import encode_message_frame, frame_problem, parse_envelope
+from protocol.frame import encode_message_frame, frame_body, frame_problem, parse_envelope
 from protocol.messages import MESSAGE_CLASSES
 from tests.material import KEY, REPO, VECTORS, VECTORS_FILE
 
@@ -31,7 +31,7 @@ def test_fields_encode_to_exactly_the_vector_bytes(vector):
 def test_vector_bytes_decode_to_exactly_the_fields(vector):
     raw = bytes.fromhex(vector["frame_hex"])
     assert frame_problem(raw) is None
-    envelope = parse_envelope(raw[3:-3])
+    envelope = parse_envelope(frame_body(raw))
     assert (envelope.type, envelope.seq, envelope.tid) == (vector["type"], vector["seq"], vector["tid"])
     assert envelope.mac_verifies(KEY)
     assert _to_names(decode_plain_fields(envelope.fields)) == vector["fields"]
@@ -58,11 +58,11 @@ def test_vectors_cover_every_message_type_the_terminal_meets():
 def test_the_hot_path_header_is_exactly_the_construct_declaration(vector):
     from protocol.frame import BODY_HEADER, struct_of
 
-    body = bytes.fromhex(vector["frame_hex"])[3:-3]
+    body = frame_body(bytes.fromhex(vector["frame_hex"]))
     declared = BODY_HEADER.parse(body)
     fast = struct_of(BODY_HEADER).unpack_from(body)
     assert fast == (declared.version, declared.type, declared.seq, declared.tid)
-    assert struct_of(BODY_HEADER).pack(*fast) == BODY_HEADER.build(declared) == body[:12]
+    assert struct_of(BODY_HEADER).pack(*fast) == BODY_HEADER.build(declared) == body[:HEADER_SIZE]
 
 
 # Where the host link protocol's owners publish the vectors, beside a checkout of this repository.

@@ -13,8 +13,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bench.pty_session import PtySession, clean_env, painted_text
 from tests.simulated_host import FREE, MovableClock, data_around, simulated_host
+from tests.support.pty_session import PtySession, clean_env, painted_text
 from tests.terminal.test_cli import write_config
 
 POS_TERMINAL = str(Path(sys.executable).parent / "pos-terminal")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.pty_session import PtySession, clean_env
 from terminal.escape_key_driver import (
     ESCAPE_WAIT_MS,
     IDLE_POLL,
@@ -17,6 +16,7 @@ from terminal.escape_key_driver import (
     escape_wait_seconds,
     poll_timeout,
 )
+from tests.support.pty_session import PtySession, clean_env
 
 KEY_ECHO_APP = """
 from textual.app import App

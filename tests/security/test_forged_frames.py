@@ -18,11 +18,13 @@ from protocol import (
     StatusResponse,
     Timers,
 )
-from protocol.enums import MessageType
+from protocol.enums import MAC_SIZE, VERSION, MessageType
 from protocol.frame import (
+    BodyHeader,
     encode_frame,
     encode_message_frame,
     encode_tid,
+    frame_body,
     parse_envelope,
 )
 from protocol.integrity import ZERO_MAC, compute_mac
@@ -42,7 +44,7 @@ QUICK = Timers(t_char=0.2, t_ack=0.3, t_resp=0.5)
 
 def forgeries(frame: bytes) -> dict[str, bytes]:
     """Four forgeries of a good `frame`, same SEQ, each different from the others."""
-    signed = frame[3:-11]
+    signed = frame_body(frame)[:-MAC_SIZE]
     altered = bytearray(signed)
     altered[-3] ^= 0x20  # a byte inside the FIELDS: the old MAC is kept, the CRC recomputed
     return {
@@ -68,7 +70,7 @@ def test_forged_requests_are_refused_change_nothing_and_are_logged(tmp_path: Pat
             for frame in forged.values():
                 raw.line.write(frame)
                 raw.pump(0.3)
-            answers = [parse_envelope(f[3:-3]) for f in raw.frames]
+            answers = [parse_envelope(frame_body(f)) for f in raw.frames]
             assert [(a.type, a.seq, a.message().result) for a in answers] == [
                 *[(MessageType.ERROR, 40, Result.BAD_MAC)] * 4, (MessageType.ERROR, 40, Result.UNKNOWN_TERMINAL)
             ]
@@ -80,7 +82,7 @@ def test_forged_requests_are_refused_change_nothing_and_are_logged(tmp_path: Pat
             # The same REQUEST_ID, genuine this time, is carried out: nothing was stored for it before.
             raw.line.write(genuine)
             raw.pump(0.3)
-            assert parse_envelope(raw.frames[-1][3:-3]).message().result is Result.OK
+            assert parse_envelope(frame_body(raw.frames[-1])).message().result is Result.OK
         finally:
             raw.close()
     refused = [r.getMessage() for r in caplog.records if "refused SEQ" in r.getMessage()]
@@ -146,7 +148,7 @@ def test_forged_answers_in_front_of_the_real_one_do_not_replace_it(tmp_path: Pat
 
 
 def error_frame(seq: int, fields: bytes, mac: str) -> bytes:
-    signed = bytes((1, MessageType.ERROR)) + seq.to_bytes(2, "big") + encode_tid(TID) + fields
+    signed = BodyHeader(VERSION, MessageType.ERROR, seq, encode_tid(TID)).pack() + fields
     macs = {"valid": compute_mac(KEY, signed), "zero": ZERO_MAC, "wrong": compute_mac(WRONG_KEY, signed)}
     return encode_frame(signed + macs[mac])
 

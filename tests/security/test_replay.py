@@ -23,7 +23,7 @@ from protocol import (
     TerminalConnection,
     Timers,
 )
-from protocol.frame import parse_envelope
+from protocol.frame import frame_body, parse_envelope
 from simulator.cable import NullModemCable
 from simulator.serve import HostServer
 from simulator.store import HostStore
@@ -42,7 +42,7 @@ from tests.simulated_host import (
 
 
 def answer(frame: bytes):
-    return parse_envelope(frame[3:-3])
+    return parse_envelope(frame_body(frame))
 
 
 def test_a_replayed_cancel_request_cancels_nothing_twice(tmp_path: Path) -> None:

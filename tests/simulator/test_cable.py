@@ -186,13 +186,18 @@ def test_flip_changes_exactly_one_bit_of_bytes_at_the_asked_rate() -> None:
     assert abs(way.flipped / len(SENT) - RATE) <= TOLERANCE
 
 
+def assert_added_at_the_asked_rate(received: bytes, added: int) -> None:
+    """What dup and noise both promise: `added` bytes more than were sent, at RATE, none lost."""
+    assert len(received) == len(SENT) + added
+    assert abs(added / len(SENT) - RATE) <= TOLERANCE
+    assert is_subsequence(SENT, received)
+
+
 def test_dup_delivers_bytes_twice_at_the_asked_rate() -> None:
     with NullModemCable(CableSettings(dup=RATE, seed=5)) as cable:
         received = send_through(cable, SENT)
-        way = cable.counters.a_to_b
-    assert len(received) == len(SENT) + way.duplicated
-    assert abs(way.duplicated / len(SENT) - RATE) <= TOLERANCE
-    assert is_subsequence(SENT, received)
+        added = cable.counters.a_to_b.duplicated
+    assert_added_at_the_asked_rate(received, added)
     # Taking out one copy wherever a byte repeats more often than the sender sent it gives it back.
     assert bytes(received[i] for i in range(len(received)) if i == 0 or received[i] != received[i - 1]) == bytes(
         SENT[i] for i in range(len(SENT)) if i == 0 or SENT[i] != SENT[i - 1]
@@ -202,10 +207,8 @@ def test_dup_delivers_bytes_twice_at_the_asked_rate() -> None:
 def test_noise_inserts_random_bytes_at_the_asked_rate() -> None:
     with NullModemCable(CableSettings(noise=RATE, seed=5)) as cable:
         received = send_through(cable, SENT)
-        way = cable.counters.a_to_b
-    assert len(received) == len(SENT) + way.noise_inserted
-    assert abs(way.noise_inserted / len(SENT) - RATE) <= TOLERANCE
-    assert is_subsequence(SENT, received)
+        added = cable.counters.a_to_b.noise_inserted
+    assert_added_at_the_asked_rate(received, added)
 
 
 def test_the_same_seed_damages_the_same_bytes_the_same_way() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from protocol import CancelRequest, CancelResponse, ListRequest, Reason, RequestReceived, Result, Service, Timers
+from protocol.messages import Request, Response
 from simulator.cable import NullModemCable
 from simulator.cli import main
 from simulator.host import HostLogic
@@ -50,6 +51,12 @@ class HostProcess:
         wait_until(lambda: "serving" in self.stderr or self.process.poll() is not None, "the host serves", 20.0)
         assert "serving" in self.stderr, self.stderr
 
+    def ask(self, terminal_port: str, request: Request) -> Response:
+        """Once the host serves, `request` from a terminal at `terminal_port` and the answer."""
+        self.wait_serving()
+        with LineTerminal(terminal_port, timers=Timers(t_resp=5.0)) as terminal:
+            return terminal.ask(request)
+
     def finish(self, signum: int) -> int:
         self.process.send_signal(signum)
         code = self.process.wait(10)
@@ -66,18 +73,14 @@ def test_a_killed_host_restarted_on_its_db_answers_a_repeated_cancel_with_the_sa
     with NullModemCable() as cable:
         host = HostProcess("--port", cable.path_b, *arguments)
         try:
-            host.wait_serving()
-            with LineTerminal(cable.path_a, timers=Timers(t_resp=5.0)) as terminal:
-                first = terminal.ask(request)
+            first = host.ask(cable.path_a, request)
         finally:
             assert host.finish(signal.SIGKILL) == -signal.SIGKILL
         assert isinstance(first, CancelResponse) and first.result is Result.OK
 
         again = HostProcess("--port", cable.path_b, *arguments)
         try:
-            again.wait_serving()
-            with LineTerminal(cable.path_a, timers=Timers(t_resp=5.0)) as terminal:
-                repeated = terminal.ask(request)
+            repeated = again.ask(cable.path_a, request)
         finally:
             assert again.finish(signal.SIGTERM) == 0
     assert repeated == first  # same CANCEL_REF, same TIMESTAMP
@@ -93,9 +96,7 @@ def test_pos_sim_host_serves_demo_data_in_a_temporary_db_and_stops_on_sigint(tmp
     with NullModemCable() as cable:
         host = HostProcess("--port", cable.path_b, "--trace", str(trace))
         try:
-            host.wait_serving()
-            with LineTerminal(cable.path_a, timers=Timers(t_resp=5.0)) as terminal:
-                listed = terminal.ask(ListRequest(MERCHANT_ID, 0))  # the demo's terminal has the vectors' key
+            listed = host.ask(cable.path_a, ListRequest(MERCHANT_ID, 0))  # the demo's terminal has the vectors' key
         finally:
             code = host.finish(signal.SIGINT)
     assert code == 0

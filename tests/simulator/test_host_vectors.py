@@ -11,7 +11,7 @@ import pytest
 from protocol import CancelRequest, HostConnection, Reason, RequestReceived, RequestRefused, StatusRequest
 from protocol.enums import ACK, MessageType, Tag
 from protocol.fields import decode_plain_fields, encode_plain_fields
-from protocol.frame import encode_body, encode_frame, parse_envelope
+from protocol.frame import encode_body, encode_frame, frame_body, parse_envelope
 from protocol.integrity import compute_mac
 from simulator.host import CANCEL_REF_ALPHABET, CANCEL_REF_LENGTH, HostLogic
 from simulator.store import HostStore
@@ -44,7 +44,7 @@ class Host:
 
 
 def fields_of(frame: bytes) -> tuple[int, int, str, list]:
-    envelope = parse_envelope(frame[3:-3])
+    envelope = parse_envelope(frame_body(frame))
     assert envelope.mac_verifies(KEY)
     return envelope.type, envelope.seq, envelope.tid, _names(decode_plain_fields(envelope.fields))
 

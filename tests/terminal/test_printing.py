@@ -6,73 +6,51 @@ import dataclasses
 import socket
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Dummy
 
-from protocol.enums import Reason, Result, Service
 from terminal.config import PrinterKind, PrinterSettings
-from terminal.journal import Attempt, AttemptState
 from terminal.printing import EscposPrinter, FilePrinter, PrintError, printer_from_config
 from terminal.voucher import render_voucher
 from tests.terminal.test_cli import write_config
+from tests.terminal.test_voucher import CANCELLED
 
 FULL_CUT = b"\x1dV\x00"  # GS V 0
 CHINESE_MODE = b"\x1c&"  # FS &
 
 
-def cancelled(cancel_ref: str = "C20261127000042", address: str = "成都市武侯区天府大道100号") -> Attempt:
-    return Attempt(
-        request_id="TEST000100000003",
-        appt_id="A20261128001",
-        merchant_id="898440358120001",
-        tid="TEST0001",
-        operator_id="00",
-        reason=Reason.NO_LONGER_NEEDED,
-        fee_accepted=5000,
-        created_at=datetime(2026, 11, 27, 12, 0),
-        scheduled_at=datetime(2026, 11, 28, 10, 0),
-        service=Service.INSTALLATION,
-        address=address,
-        state=AttemptState.CANCELLED,
-        result=Result.OK,
-        cancel_ref=cancel_ref,
-        fee_charged=5000,
-        currency="156",
-        host_time=datetime(2026, 11, 27, 12, 0, 3),
-    )
-
-
 def test_file_printer_appends_each_voucher_with_a_tear_off_line(tmp_path: Path) -> None:
     path = tmp_path / "vouchers.txt"
     printer = FilePrinter(path, width=32)
-    printer.print_voucher(cancelled("C1"), locale="zh_CN")
-    printer.print_voucher(cancelled("C2"), locale="en", reprint=True)
+    first, second = (dataclasses.replace(CANCELLED, cancel_ref=cancel_ref) for cancel_ref in ("C1", "C2"))
+    printer.print_voucher(first, locale="zh_CN")
+    printer.print_voucher(second, locale="en", reprint=True)
     text = path.read_text(encoding="utf-8")
-    first = render_voucher(cancelled("C1"), locale="zh_CN", width=32)
-    second = render_voucher(cancelled("C2"), locale="en", width=32, reprint=True)
     tear = "- " * 16 + "\n"
-    assert text == first + tear + second + tear
+    assert text == (
+        render_voucher(first, locale="zh_CN", width=32) + tear
+        + render_voucher(second, locale="en", width=32, reprint=True) + tear
+    )
 
 
 def test_file_printer_in_a_missing_folder_says_where(tmp_path: Path) -> None:
     printer = FilePrinter(tmp_path / "no" / "such" / "vouchers.txt")
     with pytest.raises(PrintError) as info:
-        printer.print_voucher(cancelled(), locale="zh_CN")
+        printer.print_voucher(CANCELLED, locale="zh_CN")
     assert str(tmp_path / "no" / "such" / "vouchers.txt") in str(info.value)
     assert "reprint" in str(info.value)
 
 
 def test_receipt_printer_gets_the_chinese_voucher_in_gb18030_and_a_cut() -> None:
     dummy = Dummy()
-    EscposPrinter(lambda: dummy, width=32).print_voucher(cancelled(), locale="zh_CN")
+    EscposPrinter(lambda: dummy, width=32).print_voucher(CANCELLED, locale="zh_CN")
     out = dummy.output
     assert CHINESE_MODE in out
     assert "取消编号".encode("gb18030") in out
-    ref_line = next(line for line in render_voucher(cancelled(), locale="zh_CN", width=32).splitlines()
+    ref_line = next(line for line in render_voucher(CANCELLED, locale="zh_CN", width=32).splitlines()
                     if "C20261127000042" in line)
     assert (ref_line + "\n").encode("gb18030") in out
     assert "成都市武侯区天府大道100号".encode("gb18030") in out
@@ -84,7 +62,7 @@ def test_an_all_ascii_voucher_is_sent_without_chinese_mode() -> None:
     # Only a voucher with no ¥ and no Chinese is plain ASCII: English, another currency.
     dummy = Dummy()
     printer = EscposPrinter(lambda: dummy, width=42)
-    attempt = dataclasses.replace(cancelled(address="1 Main Street"), currency="840")
+    attempt = dataclasses.replace(CANCELLED, address="1 Main Street", currency="840")
     printer.print_voucher(attempt, locale="en")
     assert CHINESE_MODE not in dummy.output
     assert b"C20261127000042" in dummy.output and FULL_CUT in dummy.output
@@ -92,7 +70,7 @@ def test_an_all_ascii_voucher_is_sent_without_chinese_mode() -> None:
 
 def test_english_voucher_with_a_chinese_address_still_prints_the_address() -> None:
     dummy = Dummy()
-    EscposPrinter(lambda: dummy, width=32).print_voucher(cancelled(), locale="en")
+    EscposPrinter(lambda: dummy, width=32).print_voucher(CANCELLED, locale="en")
     assert CHINESE_MODE in dummy.output
     assert "成都市武侯区".encode("gb18030") in dummy.output
 
@@ -110,7 +88,7 @@ class _Unplugged(Dummy):
 def test_printer_out_of_paper_is_a_print_error_and_nothing_is_sent() -> None:
     dummy = _NoPaper()
     with pytest.raises(PrintError, match="out of paper"):
-        EscposPrinter(lambda: dummy, check_paper=True).print_voucher(cancelled(), locale="zh_CN")
+        EscposPrinter(lambda: dummy, check_paper=True).print_voucher(CANCELLED, locale="zh_CN")
     assert "取消编号".encode("gb18030") not in dummy.output
 
 
@@ -125,7 +103,7 @@ def test_printer_out_of_paper_is_a_print_error_and_nothing_is_sent() -> None:
 def test_printer_failure_is_a_print_error_not_a_crash(connect) -> None:
     printer = EscposPrinter(connect, where="The receipt printer on /dev/ttyUSB9")
     with pytest.raises(PrintError) as info:
-        printer.print_voucher(cancelled(), locale="zh_CN")
+        printer.print_voucher(CANCELLED, locale="zh_CN")
     message = str(info.value)
     assert "/dev/ttyUSB9" in message and "switched on" in message
 
@@ -137,14 +115,14 @@ def test_network_printer_that_is_not_there_is_a_print_error(tmp_path: Path) -> N
     printer = printer_from_config(PrinterSettings(kind=PrinterKind.NETWORK, host="127.0.0.1", port=port))
     assert isinstance(printer, EscposPrinter)
     with pytest.raises(PrintError, match=f"127.0.0.1:{port}"):
-        printer.print_voucher(cancelled(), locale="zh_CN")
+        printer.print_voucher(CANCELLED, locale="zh_CN")
 
 
 def test_serial_printer_on_a_missing_device_is_a_print_error(tmp_path: Path) -> None:
     device = tmp_path / "ttyUSB-missing"
     printer = printer_from_config(PrinterSettings(kind=PrinterKind.SERIAL, path=device))
     with pytest.raises(PrintError, match=str(device)):
-        printer.print_voucher(cancelled(), locale="en")
+        printer.print_voucher(CANCELLED, locale="en")
 
 
 def test_printer_from_config_builds_the_configured_kind_without_connecting(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""A program run in a pseudo-terminal for the benches: keys written to it, its output read until a
+"""A program run in a pseudo-terminal, for the benches and the end-to-end tests: keys written to it, its output read until a
 piece of text shows up (or the output goes quiet), and its memory read from /proc. The output
 parser is the least that tells painted text apart from escape sequences; it is not a terminal
 emulator, so a marker must be text that one frame writes in one run (a label, a title)."""
@@ -182,7 +182,3 @@ class PtySession:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
