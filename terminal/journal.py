@@ -1,4 +1,5 @@
-"""The terminal's durable record: every cancellation attempt, the request counters, the PIN lockout."""
+"""The terminal's durable record: every cancellation attempt and the request counters. Its file also
+holds the supervisor PIN's lockout, which terminal.pin_lockout keeps."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol.enums import MAX_SEQ, Reason, Result, Service
+from terminal.pin_lockout import SCHEMA as _PIN_LOCKOUT_SCHEMA
 from terminal.sqlite_file import (
     SqliteFile,
     connect,
@@ -26,7 +28,6 @@ from terminal.sqlite_file import (
     restrict_to_owner,
     row_of,
     run_script,
-    time_from_cell,
     to_cell,
     use_wal,
 )
@@ -170,12 +171,7 @@ CREATE TABLE counter (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
-CREATE TABLE pin_lockout (
-    id           INTEGER PRIMARY KEY CHECK (id = 1),
-    failures     INTEGER NOT NULL,
-    last_failure TEXT
-);
-"""
+""" + _PIN_LOCKOUT_SCHEMA  # the supervisor PIN's lockout, kept in the journal's file
 # Version 2 adds the journal's instance code. A new journal is made at version 1 and migrated, so
 # that every journal, new or old, takes the same path to the current version.
 _SCHEMA_2 = """
@@ -607,31 +603,3 @@ class Journal(SqliteFile):
 
     def count(self) -> int:
         return self.read("SELECT count(*) FROM attempt")[0][0]
-
-    # -- supervisor PIN lockout -------------------------------------------------------------
-
-    def record_pin_failure(self, now: datetime) -> int:
-        """Count one more wrong PIN in a row; returns the count."""
-
-        def bump(db: sqlite3.Connection) -> int:
-            row = db.execute("SELECT failures FROM pin_lockout WHERE id = 1").fetchone()
-            failures = (row[0] if row else 0) + 1
-            db.execute(
-                "INSERT INTO pin_lockout (id, failures, last_failure) VALUES (1, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET failures = excluded.failures, "
-                "last_failure = excluded.last_failure",
-                (failures, to_cell(now)),
-            )
-            return failures
-
-        return self.write(bump)
-
-    def clear_pin_failures(self) -> None:
-        self.write(lambda db: db.execute("DELETE FROM pin_lockout"))
-
-    def pin_failures(self) -> tuple[int, datetime | None]:
-        """(wrong PINs in a row, time of the last one)."""
-        rows = self.read("SELECT failures, last_failure FROM pin_lockout WHERE id = 1")
-        if not rows:
-            return 0, None
-        return rows[0][0], time_from_cell(rows[0][1])
