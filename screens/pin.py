@@ -66,7 +66,7 @@ class PinScreen(KeypadDialog[bool]):
 
     def on_mount(self) -> None:
         self.gate = PinGate(
-            self.context.journal, self.context.config.terminal.supervisor_pin_hash, clock_of(self)
+            self.context.pin_lockout, self.context.config.terminal.supervisor_pin_hash, clock_of(self)
         )
         self._update_lock()
         self.set_interval(1.0, self._update_lock)

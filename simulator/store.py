@@ -8,20 +8,15 @@ that a crash leaves either all of it or none. WAL lets `pos-sim report` read whi
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 
 from protocol.enums import Reason, Result, Service, Status
 from protocol.messages import CancelResponse, StatusResponse
 from simulator.data import ServiceAppointment, SimulatorData, Terminal
+from terminal.sqlite_file import SqliteFile, connect, create_owner_only, record_of, row_of, run_script, use_wal
 
 SCHEMA_VERSION = 1
 # PRAGMA application_id marks the file as a host simulator's ("POSH"), so that the terminal's
@@ -122,7 +117,7 @@ class Cancellation:
         }
 
 
-class HostStore:
+class HostStore(SqliteFile):
     """The host's state in the sqlite file at `path`; safe to share between threads.
 
     `create=False` refuses a file that does not exist yet (for `pos-sim report`, where a new empty
@@ -135,23 +130,15 @@ class HostStore:
                 "the host's store must be a file: every port thread and every restart must see the same "
                 "cancellations; pass a path such as host.db"
             )
-        self.path = Path(path)
-        if not create and not self.path.exists():
-            raise StoreError(f"{self.path}: no such database; pass the --db file the host was started with")
-        self._lock = threading.RLock()
-        self._in_transaction = False
+        path = Path(path)
+        if not create and not path.exists():
+            raise StoreError(f"{path}: no such database; pass the --db file the host was started with")
         try:
-            # Owner-only: the store holds every terminal's MAC key (sqlite gives -wal and -shm
-            # the same mode when it makes them). Only a new file is opened here: closing any
-            # descriptor of a database drops every POSIX lock this process holds on it, sqlite's
-            # own included (another store object's, on another line's thread).
-            with contextlib.suppress(FileExistsError):
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
-            )
+            create_owner_only(path)  # owner-only: the store holds every terminal's MAC key
+            db = connect(path, _BUSY_TIMEOUT_S)
         except (sqlite3.Error, OSError) as problem:
-            raise StoreError(f"{self.path}: cannot open the database ({problem}); check the path and its permissions") from None
+            raise StoreError(f"{path}: cannot open the database ({problem}); check the path and its permissions") from None
+        super().__init__(path, db)
         try:
             self._prepare()
         except sqlite3.DatabaseError as problem:
@@ -167,9 +154,7 @@ class HostStore:
             if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise StoreError(f"{self.path}: holds another program's database; pass another --db file")
             with self.transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                run_script(self._db, _SCHEMA)
                 self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif application_id != APPLICATION_ID:
@@ -181,45 +166,8 @@ class HostStore:
                     f"{self.path}: has store version {version}, this simulator reads version {SCHEMA_VERSION}; "
                     "use a new --db file"
                 )
-        self._db.execute("PRAGMA journal_mode = WAL")
-        # FULL: a cancellation the host has answered must survive a power cut, not only a crash.
-        self._db.execute("PRAGMA synchronous = FULL")
-
-    # -- life cycle
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> HostStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[HostStore]:
-        """All store calls inside commit together or not at all; other threads wait meanwhile.
-
-        BEGIN IMMEDIATE takes the write lock at once, so a decision made on what was read inside
-        cannot be overtaken by another process's write before it is stored."""
-        with self._lock:
-            if self._in_transaction:  # joined by a nested call
-                yield self
-                return
-            self._db.execute("BEGIN IMMEDIATE")
-            self._in_transaction = True
-            try:
-                yield self
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
-            finally:
-                self._in_transaction = False
+        # A cancellation the host has answered must survive a power cut, not only a crash.
+        use_wal(self._db)
 
     # -- loading the data file
 
@@ -233,7 +181,7 @@ class HostStore:
             self._db.executemany(
                 "INSERT INTO terminal (tid, merchant_id, key) VALUES (?, ?, ?) "
                 "ON CONFLICT (tid) DO UPDATE SET merchant_id = excluded.merchant_id, key = excluded.key",
-                [(t.tid, t.merchant_id, t.key) for t in data.terminals],
+                [row_of(t) for t in data.terminals],
             )
             self._db.executemany(
                 f"INSERT INTO appointment ({_APPOINTMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -243,14 +191,14 @@ class HostStore:
                 "cancel_until = excluded.cancel_until, "
                 "status = CASE WHEN EXISTS (SELECT 1 FROM cancellation WHERE cancellation.appt_id = excluded.id "
                 f"AND cancellation.result = {int(Result.OK)}) THEN {int(Status.CANCELLED)} ELSE excluded.status END",
-                [_appointment_row(a) for a in data.appointments],
+                [row_of(a) for a in data.appointments],
             )
 
     # -- terminals
 
     def terminal(self, tid: str) -> Terminal | None:
         row = self._fetchone("SELECT tid, merchant_id, key FROM terminal WHERE tid = ?", (tid,))
-        return None if row is None else Terminal(row[0], row[1], bytes(row[2]))
+        return None if row is None else record_of(Terminal, row)
 
     def key_for(self, tid: str) -> bytes | None:
         """The key provisioned for `tid` (HostConnection's key_for), or None for an unknown terminal."""
@@ -261,16 +209,16 @@ class HostStore:
 
     def appointment(self, appt_id: str) -> ServiceAppointment | None:
         row = self._fetchone(f"SELECT {_APPOINTMENT_COLUMNS} FROM appointment WHERE id = ?", (appt_id,))
-        return None if row is None else _appointment(row)
+        return None if row is None else record_of(ServiceAppointment, row)
 
     def open_appointments(self, merchant_id: str) -> list[ServiceAppointment]:
         """The merchant's booked and in-progress appointments, earliest first (what LIST_RESP shows)."""
-        rows = self._fetchall(
+        rows = self.read(
             f"SELECT {_APPOINTMENT_COLUMNS} FROM appointment WHERE merchant_id = ? AND status IN (?, ?) "
             "ORDER BY scheduled_at, id",
             (merchant_id, int(Status.BOOKED), int(Status.IN_PROGRESS)),
         )
-        return [_appointment(row) for row in rows]
+        return [record_of(ServiceAppointment, row) for row in rows]
 
     # -- cancellations
 
@@ -279,12 +227,12 @@ class HostStore:
         row = self._fetchone(
             f"SELECT {_CANCELLATION_COLUMNS} FROM cancellation WHERE tid = ? AND request_id = ?", (tid, request_id)
         )
-        return None if row is None else _cancellation(row)
+        return None if row is None else record_of(Cancellation, row)
 
     def cancellations(self) -> list[Cancellation]:
         """Every stored CANCEL_RESP, in the order decided."""
-        rows = self._fetchall(f"SELECT {_CANCELLATION_COLUMNS} FROM cancellation ORDER BY decided_at, rowid")
-        return [_cancellation(row) for row in rows]
+        rows = self.read(f"SELECT {_CANCELLATION_COLUMNS} FROM cancellation ORDER BY decided_at, rowid")
+        return [record_of(Cancellation, row) for row in rows]
 
     def cancel_ref_taken(self, cancel_ref: str) -> bool:
         return self._fetchone("SELECT 1 FROM cancellation WHERE cancel_ref = ?", (cancel_ref,)) is not None
@@ -294,7 +242,7 @@ class HostStore:
         with self.transaction():
             self._db.execute(
                 f"INSERT INTO cancellation ({_CANCELLATION_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-                _cancellation_row(cancellation),
+                row_of(cancellation),
             )
             if cancellation.result is Result.OK:
                 self._db.execute(
@@ -304,70 +252,5 @@ class HostStore:
     # -- inside
 
     def _fetchone(self, sql: str, parameters: tuple = ()) -> tuple | None:
-        with self._lock:
-            return self._db.execute(sql, parameters).fetchone()
-
-    def _fetchall(self, sql: str, parameters: tuple = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, parameters).fetchall()
-
-
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def _appointment_row(a: ServiceAppointment) -> tuple:
-    return (
-        a.appt_id, a.merchant_id, _time(a.scheduled_at), int(a.service), int(a.status), a.address,
-        a.late_fee, _time(a.free_until), _time(a.cancel_until),
-    )
-
-
-def _appointment(row: tuple) -> ServiceAppointment:
-    appt_id, merchant_id, scheduled_at, service, status, address, late_fee, free_until, cancel_until = row
-    return ServiceAppointment(
-        appt_id=appt_id,
-        merchant_id=merchant_id,
-        scheduled_at=datetime.fromisoformat(scheduled_at),
-        service=Service(service),
-        status=Status(status),
-        address=address,
-        late_fee=late_fee,
-        free_until=datetime.fromisoformat(free_until),
-        cancel_until=datetime.fromisoformat(cancel_until),
-    )
-
-
-def _cancellation_row(c: Cancellation) -> tuple:
-    return (
-        c.tid, c.request_id, c.merchant_id, c.appt_id, int(c.reason), c.fee_accepted, c.operator_id,
-        None if c.service is None else int(c.service), int(c.result), c.cancel_ref, c.fee_charged, c.fee,
-        c.currency, _time(c.timestamp), c.message, _time(c.decided_at),
-    )
-
-
-def _cancellation(row: tuple) -> Cancellation:
-    (tid, request_id, merchant_id, appt_id, reason, fee_accepted, operator_id, service, result, cancel_ref,
-     fee_charged, fee, currency, timestamp, message, decided_at) = row
-    return Cancellation(
-        tid=tid,
-        request_id=request_id,
-        merchant_id=merchant_id,
-        appt_id=appt_id,
-        reason=Reason(reason),
-        fee_accepted=fee_accepted,
-        operator_id=operator_id,
-        service=None if service is None else Service(service),
-        result=Result(result),
-        cancel_ref=cancel_ref,
-        fee_charged=fee_charged,
-        fee=fee,
-        currency=currency,
-        timestamp=_parse_time(timestamp),
-        message=message,
-        decided_at=datetime.fromisoformat(decided_at),
-    )
+        rows = self.read(sql, parameters)
+        return rows[0] if rows else None

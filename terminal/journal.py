@@ -1,31 +1,42 @@
-"""The terminal's durable record: every cancellation attempt, the request counters, the PIN lockout."""
+"""The terminal's durable record: every cancellation attempt and the request counters. Its file also
+holds the supervisor PIN's lockout, which terminal.pin_lockout keeps."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-import errno
 import fcntl
 import os
 import secrets
 import sqlite3
 import threading
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from protocol.enums import MAX_SEQ, Reason, Result, Service
+from terminal.pin_lockout import SCHEMA as _PIN_LOCKOUT_SCHEMA
+from terminal.sqlite_file import (
+    SqliteFile,
+    connect,
+    create_owner_only,
+    fault_words,
+    immediate,
+    record_of,
+    restrict_to_owner,
+    row_of,
+    run_script,
+    to_cell,
+    use_wal,
+)
 
 SCHEMA_VERSION = 2  # 2: the journal's instance code, part of every REQUEST_ID it gives
 # PRAGMA application_id marks the file as ours ("POSJ"), so that another program's sqlite
 # database is recognised as such instead of being written into.
 APPLICATION_ID = 0x504F534A
 _BUSY_TIMEOUT_MS = 5000
-_T = TypeVar("_T")
 
 
 class JournalError(Exception):
@@ -65,29 +76,12 @@ def journal_fault(path: Path, doing: str, exc: BaseException) -> JournalError:
     a remedy that loses nothing."""
     text = str(exc)
     for words, cause, remedy in _SQLITE_FAULTS:
-        if any(word in _fault_words(exc) for word in words):
+        if any(word in fault_words(exc) for word in words):
             return JournalError(f"{path}: cannot {doing}: {cause.format(exc=text)}. {remedy}")
     return JournalError(
         f"{path}: cannot {doing} (sqlite: {text}). Check the disk and the file's permissions, then "
         "try again; keep the file, it holds the vouchers."
     )
-
-
-_ERRNO_WORDS = {
-    errno.ENOSPC: "full", errno.EFBIG: "full", errno.EDQUOT: "full", errno.EACCES: "permission",
-    errno.EPERM: "permission", errno.EROFS: "read-only", errno.EIO: "ioerr", errno.ENOLCK: "locked",
-}
-
-
-def _fault_words(exc: BaseException) -> str:
-    """What to match the fault table against: the error's code where it has one (an OSError's
-    text holds the file's name, which may say "locked" or "full" itself), else sqlite's words."""
-    if isinstance(exc, OSError):
-        return _ERRNO_WORDS.get(exc.errno or 0, "")
-    name = getattr(exc, "sqlite_errorname", None)  # SQLITE_BUSY, SQLITE_IOERR_WRITE, ...
-    if name:
-        return name.removeprefix("SQLITE_").lower().replace("_", " ") + " " + str(exc).lower()
-    return str(exc).lower()
 
 
 class AttemptSettledError(JournalError):
@@ -177,12 +171,7 @@ CREATE TABLE counter (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
-CREATE TABLE pin_lockout (
-    id           INTEGER PRIMARY KEY CHECK (id = 1),
-    failures     INTEGER NOT NULL,
-    last_failure TEXT
-);
-"""
+""" + _PIN_LOCKOUT_SCHEMA  # the supervisor PIN's lockout, kept in the journal's file
 # Version 2 adds the journal's instance code. A new journal is made at version 1 and migrated, so
 # that every journal, new or old, takes the same path to the current version.
 _SCHEMA_2 = """
@@ -192,8 +181,8 @@ CREATE TABLE instance (
 );
 """
 
-# The attempt table's columns are the Attempt's fields, in order (a test holds the schema to it):
-# times are stored as ISO text, enums as their values.
+# The attempt table's columns are the Attempt's fields, in order (a test holds the schema to it),
+# stored and read by sqlite_file's row_of and record_of.
 _FIELDS = tuple(field.name for field in dataclasses.fields(Attempt))
 _COLUMNS = ", ".join(_FIELDS)
 _UNSETTLED = (AttemptState.PENDING.value, AttemptState.UNKNOWN.value)
@@ -220,85 +209,14 @@ def _seq_after(seq: int, step: int) -> int:
     return (seq - 1 + step) % MAX_SEQ + 1
 
 
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
 def _attempt(row: tuple, path: Path) -> Attempt:
     try:
-        return _attempt_of(row)
+        return record_of(Attempt, row)
     except (ValueError, TypeError) as exc:
         raise JournalError(
             f"{path}: cannot read the journal: cancellation {row[0]!r} is damaged ({exc}). "
             + _KEEP_IT
         ) from None
-
-
-def _attempt_of(row: tuple) -> Attempt:
-    """The Attempt a row holds; ValueError or TypeError when a cell is not what its field takes
-    (a damaged file can hold anything, an empty cell where a value is required too)."""
-    values = {}
-    for name, value in zip(_FIELDS, row):
-        kind, optional = _FIELD_KINDS[name]
-        if value is None:
-            if not optional:
-                raise ValueError(f"{name} is empty")
-        elif kind is datetime:
-            value = datetime.fromisoformat(value)
-        elif issubclass(kind, enum.Enum):
-            value = kind(value)
-        elif not isinstance(value, kind):
-            raise ValueError(f"{name} holds {value!r}")
-        values[name] = value
-    return Attempt(**values)
-
-
-def _row_of(attempt: Attempt) -> tuple:
-    row = []
-    for name in _FIELDS:
-        value = getattr(attempt, name)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, enum.Enum):
-            value = value.value
-        row.append(value)
-    return tuple(row)
-
-
-def _kind_of(hint: object) -> tuple[type, bool]:
-    """(the type a field holds, whether it may be None) from its annotation."""
-    kinds = [kind for kind in typing.get_args(hint) if kind is not type(None)] or [hint]
-    return kinds[0], type(None) in typing.get_args(hint)  # type: ignore[return-value]
-
-
-_FIELD_KINDS = {name: _kind_of(hint) for name, hint in typing.get_type_hints(Attempt).items()}
-
-
-def _create_owner_only(path: Path) -> bool:
-    """Create `path` empty and readable by its owner only (it holds the terminal's cancellations;
-    sqlite gives its -wal and -shm files the same mode). False when it already existed. O_EXCL:
-    an existing journal is never opened here, since closing any descriptor of it would drop the
-    POSIX locks sqlite holds on it in this process."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        return False
-    return True
-
-
-def _owner_only(path: Path) -> None:
-    """Take group and others' access away from a journal an earlier release made 0644."""
-    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        try:
-            mode = part.stat().st_mode
-            if mode & 0o077:
-                part.chmod(mode & 0o700)
-        except OSError:
-            pass  # not there, or not ours to change: sqlite says so if it matters
 
 
 class _ProcessHold:
@@ -362,7 +280,7 @@ class _ProcessHold:
                 os.close(self._fd)  # closing the only descriptor drops the lock
 
 
-class Journal:
+class Journal(SqliteFile):
     """One open journal file. Safe to share between the UI thread and one worker thread."""
 
     def __init__(
@@ -371,24 +289,21 @@ class Journal:
     ) -> None:
         """`new_instance` makes the instance code of a journal created (or migrated) now; tests
         pass a fixed one to get the same REQUEST_IDs every run."""
-        self.path = Path(path)
-        self._busy_timeout_s = busy_timeout_s
+        path = Path(path)
         self._new_instance = new_instance
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise JournalError(
-                f"{self.path}: cannot create its folder ({exc.strerror}). "
+                f"{path}: cannot create its folder ({exc.strerror}). "
                 "Set [journal] path to a writable place."
             ) from None
-        self._lock = threading.Lock()
         self._seq_lock = threading.Lock()
         self._seq_next = 0
         self._seq_left = 0  # SEQs still reserved for this process
-        self._closed = False
-        self._hold = _ProcessHold.take(self.path)
+        self._hold = _ProcessHold.take(path)
         try:
-            self._db = self._connect()
+            super().__init__(path, self._connect(path, busy_timeout_s))
             try:
                 self._prepare()
             except BaseException:
@@ -396,29 +311,25 @@ class Journal:
                 raise
         except sqlite3.Error as exc:
             self._hold.release()
-            raise journal_fault(self.path, "open the journal", exc) from None
+            raise journal_fault(path, "open the journal", exc) from None
         except BaseException:
             self._hold.release()
             raise
 
-    def _connect(self) -> sqlite3.Connection:
-        created = _create_owner_only(self.path)
-        if not created:
+    @staticmethod
+    def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+        if not create_owner_only(path):  # owner-only: it holds the terminal's cancellations
             # Empty, with nothing waiting in the write-ahead log either: not a journal sqlite made.
-            wal = Path(f"{self.path}-wal")
-            if self.path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size):
+            wal = Path(f"{path}-wal")
+            if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size):
                 raise JournalError(
-                    f"{self.path}: the journal file is empty (0 bytes): it was cut short, or made by "
+                    f"{path}: the journal file is empty (0 bytes): it was cut short, or made by "
                     "hand. If this terminal has recorded cancellations, restore the journal from its "
                     "backup; if the file was made by hand, remove it and the terminal starts a new "
                     "journal there."
                 )
-            _owner_only(self.path)
-        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE) so that a
-        # read-then-write (counters) cannot interleave with another connection's.
-        return sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout_s
-        )
+            restrict_to_owner(path)  # an earlier release made the journal 0644
+        return connect(path, busy_timeout_s)
 
     @classmethod
     def open(cls, path: Path | str, **options: Any) -> Journal:
@@ -428,41 +339,30 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
-            if self._closed:
-                return  # the process's hold on the file is counted once per Journal
-            self._closed = True
-            self._db.close()
-            self._hold.release()
-
-    def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+            if not self.closed:  # the process's hold on the file is counted once per Journal
+                super().close()
+                self._hold.release()
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
+
+    def _fault(self, doing: str, exc: BaseException) -> BaseException:
+        return journal_fault(self.path, f"{doing} the journal", exc)
 
     # -- schema -----------------------------------------------------------------------------
 
     def _prepare(self) -> None:
         db = self._db
-        # WAL + synchronous=FULL: a commit is on disk when it returns, so a request recorded
-        # before sending survives a power cut right after.
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
+        # A request recorded before sending must survive a power cut right after.
+        mode = use_wal(db)
+        if mode.lower() != "wal":
             raise JournalError(f"{self.path}: sqlite refused WAL mode ({mode}). Put the journal on a local disk.")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute(f"PRAGMA busy_timeout={round(self._busy_timeout_s * 1000)}")
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(db):
             version = db.execute("PRAGMA user_version").fetchone()[0]
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
             if version == 0 and app_id == 0 and tables == 0:
-                self._run_script(_SCHEMA)
+                run_script(db, _SCHEMA)
                 db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 version = 1
             elif app_id != APPLICATION_ID:
@@ -479,45 +379,11 @@ class Journal:
             if version == 1:
                 # A journal of an earlier release: its REQUEST_IDs (TID + counter) stay as they
                 # are; the IDs it gives from now on carry an instance code of its own.
-                self._run_script(_SCHEMA_2)
+                run_script(db, _SCHEMA_2)
                 db.execute("INSERT INTO instance (id, code) VALUES (1, ?)", (self._new_instance(),))
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             # Later schema versions add their migrations here, one step at a time.
             self.instance = db.execute("SELECT code FROM instance WHERE id = 1").fetchone()[0]
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def _run_script(self, script: str) -> None:
-        for statement in script.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
-
-    # -- transactions -----------------------------------------------------------------------
-
-    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        """Run work(db) in one IMMEDIATE transaction, committed (and synced) before returning."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(self._db)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
-            except (sqlite3.Error, OSError) as exc:
-                raise journal_fault(self.path, "write to the journal", exc) from None
-            return result
-
-    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise journal_fault(self.path, "read the journal", exc) from None
 
     # -- counters ---------------------------------------------------------------------------
 
@@ -534,7 +400,7 @@ class Journal:
 
     def next_request_id(self, tid: str) -> str:
         """A new REQUEST_ID (request_id_for): never repeats in this journal, across restarts."""
-        number = self._write(lambda db: self._bump(db, "request_id", lambda v: (v or 0) + 1))
+        number = self.write(lambda db: self._bump(db, "request_id", lambda v: (v or 0) + 1))
         return request_id_for(tid, self.instance, number)
 
     def next_seq(self) -> int:
@@ -545,7 +411,7 @@ class Journal:
         than one per request (each costs a few milliseconds of the exchange)."""
         with self._seq_lock:
             if not self._seq_left:
-                last = self._write(
+                last = self.write(
                     lambda db: self._bump(db, "seq", lambda v: _seq_after(v or 0, SEQ_BLOCK))
                 )
                 self._seq_next = _seq_after(last, 1 - SEQ_BLOCK)
@@ -614,7 +480,7 @@ class Journal:
             try:
                 db.execute(
                     f"INSERT INTO attempt ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})",
-                    _row_of(attempt),
+                    row_of(attempt),
                 )
             except sqlite3.IntegrityError:
                 raise JournalError(
@@ -623,7 +489,7 @@ class Journal:
                 ) from None
             return attempt
 
-        return self._write(insert)
+        return self.write(insert)
 
     def _change(self, request_id: str, allowed: tuple[AttemptState, ...], sql: str, params: tuple) -> None:
         def change(db: sqlite3.Connection) -> None:
@@ -638,7 +504,7 @@ class Journal:
                 )
             db.execute(f"UPDATE attempt SET {sql} WHERE request_id = ?", (*params, request_id))
 
-        self._write(change)
+        self.write(change)
 
     _OPEN = (AttemptState.PENDING, AttemptState.UNKNOWN)
 
@@ -667,7 +533,7 @@ class Journal:
             "host_message = ?, settled_at = ?",
             (
                 AttemptState.CANCELLED.value, int(Result.OK), cancel_ref, fee_charged, currency,
-                _time(host_time), message, _time(settled_at),
+                to_cell(host_time), message, to_cell(settled_at),
             ),
         )
 
@@ -687,26 +553,26 @@ class Journal:
             request_id,
             self._OPEN,
             "state = ?, result = ?, refused_fee = ?, host_message = ?, settled_at = ?",
-            (AttemptState.REFUSED.value, int(result), fee, message, _time(settled_at)),
+            (AttemptState.REFUSED.value, int(result), fee, message, to_cell(settled_at)),
         )
 
     def get(self, request_id: str) -> Attempt | None:
-        rows = self._read(f"SELECT {_COLUMNS} FROM attempt WHERE request_id = ?", (request_id,))
+        rows = self.read(f"SELECT {_COLUMNS} FROM attempt WHERE request_id = ?", (request_id,))
         return _attempt(rows[0], self.path) if rows else None
 
     def find_by_cancel_ref(self, cancel_ref: str) -> Attempt | None:
-        rows = self._read(
+        rows = self.read(
             f"SELECT {_COLUMNS} FROM attempt WHERE cancel_ref = ? ORDER BY id DESC LIMIT 1", (cancel_ref,)
         )
         return _attempt(rows[0], self.path) if rows else None
 
     def unsettled(self) -> list[Attempt]:
         """PENDING and UNKNOWN attempts, oldest first: what must be settled at start-up."""
-        rows = self._read(f"SELECT {_COLUMNS} FROM attempt WHERE state IN (?, ?) ORDER BY id", _UNSETTLED)
+        rows = self.read(f"SELECT {_COLUMNS} FROM attempt WHERE state IN (?, ?) ORDER BY id", _UNSETTLED)
         return [_attempt(row, self.path) for row in rows]
 
     def unsettled_for_appointment(self, appt_id: str) -> Attempt | None:
-        rows = self._read(
+        rows = self.read(
             f"SELECT {_COLUMNS} FROM attempt WHERE appt_id = ? AND state IN (?, ?) ORDER BY id LIMIT 1",
             (appt_id, *_UNSETTLED),
         )
@@ -714,7 +580,7 @@ class Journal:
 
     def cancelled_for_appointment(self, appt_id: str) -> Attempt | None:
         """This terminal's confirmed cancellation of the appointment, if it has one."""
-        rows = self._read(
+        rows = self.read(
             f"SELECT {_COLUMNS} FROM attempt WHERE appt_id = ? AND state = ? ORDER BY id DESC LIMIT 1",
             (appt_id, AttemptState.CANCELLED.value),
         )
@@ -722,46 +588,18 @@ class Journal:
 
     def last_attempt_number(self) -> int:
         """A mark: attempts_after(mark) are those recorded since it was taken."""
-        return self._read("SELECT coalesce(max(id), 0) FROM attempt")[0][0]
+        return self.read("SELECT coalesce(max(id), 0) FROM attempt")[0][0]
 
     def attempts_after(self, mark: int) -> list[Attempt]:
-        rows = self._read(f"SELECT {_COLUMNS} FROM attempt WHERE id > ? ORDER BY id", (mark,))
+        rows = self.read(f"SELECT {_COLUMNS} FROM attempt WHERE id > ? ORDER BY id", (mark,))
         return [_attempt(row, self.path) for row in rows]
 
     def history(self, limit: int = 50, offset: int = 0) -> list[Attempt]:
         """Attempts newest first, a page at a time."""
-        rows = self._read(
+        rows = self.read(
             f"SELECT {_COLUMNS} FROM attempt ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
         )
         return [_attempt(row, self.path) for row in rows]
 
     def count(self) -> int:
-        return self._read("SELECT count(*) FROM attempt")[0][0]
-
-    # -- supervisor PIN lockout -------------------------------------------------------------
-
-    def record_pin_failure(self, now: datetime) -> int:
-        """Count one more wrong PIN in a row; returns the count."""
-
-        def bump(db: sqlite3.Connection) -> int:
-            row = db.execute("SELECT failures FROM pin_lockout WHERE id = 1").fetchone()
-            failures = (row[0] if row else 0) + 1
-            db.execute(
-                "INSERT INTO pin_lockout (id, failures, last_failure) VALUES (1, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET failures = excluded.failures, "
-                "last_failure = excluded.last_failure",
-                (failures, _time(now)),
-            )
-            return failures
-
-        return self._write(bump)
-
-    def clear_pin_failures(self) -> None:
-        self._write(lambda db: db.execute("DELETE FROM pin_lockout"))
-
-    def pin_failures(self) -> tuple[int, datetime | None]:
-        """(wrong PINs in a row, time of the last one)."""
-        rows = self._read("SELECT failures, last_failure FROM pin_lockout WHERE id = 1")
-        if not rows:
-            return 0, None
-        return rows[0][0], _parse_time(rows[0][1])
+        return self.read("SELECT count(*) FROM attempt")[0][0]

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from terminal.client import HostClient
     from terminal.config import TerminalConfig
     from terminal.journal import Journal
+    from terminal.pin_lockout import PinLockout
     from terminal.printing import VoucherPrinter
     from terminal.settler import Settler
 
@@ -46,6 +47,13 @@ class PluginContext:
             from terminal.settler import Settler
 
             object.__setattr__(self, "settler", Settler(self.client))
+
+    @property
+    def pin_lockout(self) -> PinLockout:
+        """The supervisor PIN's wrong tries, kept in the journal's file (so they outlast a restart)."""
+        from terminal.pin_lockout import PinLockout
+
+        return PinLockout(self.journal)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from terminal.journal import Journal
+    from terminal.pin_lockout import PinLockout
 
 PIN_LENGTH = 6
 MAX_TRIES = 5
@@ -111,13 +111,13 @@ class PinCheck:
 class PinGate:
     """Lets the supervisor in; 5 wrong tries in a row lock it for 5 minutes, across restarts.
 
-    The failure count and the time of the last failure live in the journal, so switching the
-    terminal off and on does not give a fresh set of tries.
+    The failure count and the time of the last failure are kept on disk (`lockout`), so
+    switching the terminal off and on does not give a fresh set of tries.
     """
 
-    def __init__(self, journal: Journal, pin_hash: str, clock: Callable[[], datetime]) -> None:
+    def __init__(self, lockout: PinLockout, pin_hash: str, clock: Callable[[], datetime]) -> None:
         parse_pin_hash(pin_hash)  # refuse a broken hash now, not at the merchant's first try
-        self._journal = journal
+        self._lockout = lockout
         self._pin_hash = pin_hash
         self._clock = clock
 
@@ -127,13 +127,13 @@ class PinGate:
     def locked_seconds(self, now: datetime | None = None) -> int:
         """Seconds until a PIN may be tried again; 0 when not locked."""
         now = self._clock() if now is None else now
-        count, last = self._journal.pin_failures()
+        count, last = self._lockout.failures()
         if count < MAX_TRIES or last is None:
             return 0
         if now < last:
             # The clock was set back: restart the lockout from now rather than keeping it
             # for however long the clock jumped (the count only needs to stay at or over 5).
-            self._journal.record_pin_failure(now)
+            self._lockout.record_failure(now)
             return int(LOCKOUT.total_seconds())
         remaining = (last + LOCKOUT) - now
         if remaining <= timedelta(0):
@@ -146,14 +146,14 @@ class PinGate:
         locked = self.locked_seconds(now)
         if locked:
             return PinCheck(PinOutcome.LOCKED, tries_left=0, locked_seconds=locked)
-        count, _ = self._journal.pin_failures()
+        count, _ = self._lockout.failures()
         if count >= MAX_TRIES:
             # The lockout has run out: a fresh set of tries.
-            self._journal.clear_pin_failures()
+            self._lockout.clear()
         if is_valid_pin(pin) and verify_pin(pin, self._pin_hash):
-            self._journal.clear_pin_failures()
+            self._lockout.clear()
             return PinCheck(PinOutcome.OK)
-        failures = self._journal.record_pin_failure(now)
+        failures = self._lockout.record_failure(now)
         if failures >= MAX_TRIES:
             return PinCheck(
                 PinOutcome.LOCKED, tries_left=0, locked_seconds=int(LOCKOUT.total_seconds())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from screens.home import HomeScreen
 from screens.pin import PinScreen
 from screens.technician import TechnicianScreen
+from terminal.pin_lockout import PinLockout
 from terminal.shell import MenuScreen
 from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, wait_for_screen, wait_for_text
 
@@ -63,7 +64,7 @@ def test_five_wrong_pins_lock_for_five_minutes_across_a_restart(make_app, journa
         assert "• " not in screen_text(pin)
 
     run(make_app(), five_wrong)
-    assert journal.pin_failures()[0] == 5
+    assert PinLockout(journal).failures()[0] == 5
 
     async def after_restart(pilot) -> None:
         pin = await to_pin(pilot)

@@ -29,6 +29,7 @@ from screens.technician import TechnicianScreen
 from screens.voucher_view import VoucherScreen
 from screens.waiting import WaitingScreen
 from terminal.client import AppointmentPage, HostRefusal, LinkFailure
+from terminal.pin_lockout import PinLockout
 from tests.screens.pilot_steps import screen_text, wait_until
 from tests.screens.scripted_client import (
     FIXED_APPOINTMENTS,
@@ -78,7 +79,7 @@ async def pin(pilot, client) -> None:
 
 async def pin_locked(pilot, client) -> None:
     for _ in range(5):
-        client.journal.record_pin_failure(NOW - timedelta(minutes=1))
+        PinLockout(client.journal).record_failure(NOW - timedelta(minutes=1))
     screen = PinScreen(pilot.app.context)
     await show(pilot, screen, lambda: "已锁定" in screen_text(screen) or "locked" in screen_text(screen))
 

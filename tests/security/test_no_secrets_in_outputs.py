@@ -120,7 +120,7 @@ def drive_the_app(config_path: Path) -> list[str]:
             await pilot.press(*PIN[:4])
             shots.append(app.export_screenshot())
             await pilot.press("backspace", *"000000", "enter")
-            await _wait_for(pilot, lambda: runtime.journal.pin_failures()[0] == 1, "a wrong try counted")
+            await _wait_for(pilot, lambda: context.pin_lockout.failures()[0] == 1, "a wrong try counted")
             shots.append(app.export_screenshot())
             await pilot.press(*PIN, "enter")
             await _wait_for(pilot, lambda: type(app.screen).__name__ == "HomeScreen", "the unlocked menu")

@@ -14,6 +14,7 @@ import pytest
 
 from terminal.config import ConfigError, load_config
 from terminal.journal import Journal
+from terminal.pin_lockout import PinLockout
 from terminal.supervisor_pin import LOCKOUT, MAX_TRIES, PinGate, PinOutcome, hash_pin
 
 KEY = bytes.fromhex("5ec2e79a41b0d3f6c8271e9b4a603d5f8e17c2a94b6d0e3f1a57c8b2d4e6f809")
@@ -134,19 +135,21 @@ def test_the_lockout_end_to_end_and_no_pin_at_rest_or_in_the_log(tmp_path: Path,
     clock = Clock()
     path = tmp_path / "journal.sqlite"
     with Journal(path) as journal:
-        gate = PinGate(journal, PIN_HASH, clock)
+        lockout = PinLockout(journal)
+        gate = PinGate(lockout, PIN_HASH, clock)
         for tries_left, wrong in zip(range(MAX_TRIES - 1, 0, -1), WRONG_PINS):
             assert gate.check(wrong).outcome is PinOutcome.WRONG
-            assert journal.pin_failures()[0] == MAX_TRIES - tries_left
+            assert lockout.failures()[0] == MAX_TRIES - tries_left
         assert gate.check("7351944").outcome is PinOutcome.LOCKED  # the fifth
         clock.now += timedelta(minutes=4)
         assert gate.check(PIN).outcome is PinOutcome.LOCKED  # even the right one, while locked
     with Journal(path) as journal:  # switched off and on again
-        gate = PinGate(journal, PIN_HASH, clock)
+        lockout = PinLockout(journal)
+        gate = PinGate(lockout, PIN_HASH, clock)
         assert gate.check(PIN).outcome is PinOutcome.LOCKED
         clock.now = T0 + LOCKOUT + timedelta(seconds=1)
         assert gate.check(PIN).ok
-        assert journal.pin_failures()[0] == 0
+        assert lockout.failures()[0] == 0
     at_rest = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("journal.sqlite"))
     for secret in (PIN, *WRONG_PINS, "7351944", PIN_HASH.split("$")[2]):
         assert secret.encode() not in at_rest

@@ -238,18 +238,6 @@ def test_unsettled_is_oldest_first_and_history_newest_first(journal: Journal) ->
     assert journal.count() == 5
 
 
-def test_pin_failures_are_kept_across_restarts(tmp_path: Path) -> None:
-    path = tmp_path / "journal.sqlite"
-    with Journal.open(path) as journal:
-        assert journal.pin_failures() == (0, None)
-        assert journal.record_pin_failure(T0) == 1
-        assert journal.record_pin_failure(T0 + timedelta(seconds=5)) == 2
-    with Journal.open(path) as journal:
-        assert journal.pin_failures() == (2, T0 + timedelta(seconds=5))
-        journal.clear_pin_failures()
-        assert journal.pin_failures() == (0, None)
-
-
 def test_a_file_that_is_not_a_journal_is_refused_by_name(tmp_path: Path) -> None:
     text_file = tmp_path / "notes.sqlite"
     text_file.write_text("this is a shopping list, not a database\n" * 100)

@@ -10,6 +10,7 @@ import pytest
 from terminal import supervisor_pin
 from terminal.config import DEMO_PIN_HASH
 from terminal.journal import Journal
+from terminal.pin_lockout import PinLockout
 from terminal.supervisor_pin import (
     PinCheck,
     PinGate,
@@ -32,9 +33,9 @@ class Clock:
 
 
 @pytest.fixture
-def journal(tmp_path: Path):
-    with Journal.open(tmp_path / "journal.sqlite") as opened:
-        yield opened
+def lockout(tmp_path: Path):
+    with Journal.open(tmp_path / "journal.sqlite") as journal:
+        yield PinLockout(journal)
 
 
 def test_hash_and_verify() -> None:
@@ -65,15 +66,15 @@ def test_a_malformed_hash_is_an_error_not_a_wrong_pin(hashed: str) -> None:
         PinGate(None, hashed, Clock(T0))  # type: ignore[arg-type]
 
 
-def test_the_right_pin_opens(journal: Journal) -> None:
-    gate = PinGate(journal, DEMO_PIN_HASH, Clock(T0))
+def test_the_right_pin_opens(lockout: PinLockout) -> None:
+    gate = PinGate(lockout, DEMO_PIN_HASH, Clock(T0))
     assert gate.check(PIN) == PinCheck(PinOutcome.OK)
     assert gate.check(PIN).ok
 
 
-def test_five_wrong_tries_lock_for_five_minutes_even_for_the_right_pin(journal: Journal) -> None:
+def test_five_wrong_tries_lock_for_five_minutes_even_for_the_right_pin(lockout: PinLockout) -> None:
     clock = Clock(T0)
-    gate = PinGate(journal, DEMO_PIN_HASH, clock)
+    gate = PinGate(lockout, DEMO_PIN_HASH, clock)
     seen = []
     for _ in range(4):
         result = gate.check("000000")
@@ -94,9 +95,9 @@ def test_five_wrong_tries_lock_for_five_minutes_even_for_the_right_pin(journal: 
     assert gate.check(PIN).ok
 
 
-def test_after_a_lockout_runs_out_there_are_five_fresh_tries(journal: Journal) -> None:
+def test_after_a_lockout_runs_out_there_are_five_fresh_tries(lockout: PinLockout) -> None:
     clock = Clock(T0)
-    gate = PinGate(journal, DEMO_PIN_HASH, clock)
+    gate = PinGate(lockout, DEMO_PIN_HASH, clock)
     for _ in range(5):
         gate.check("999999")
     clock.now += timedelta(minutes=6)
@@ -108,12 +109,12 @@ def test_the_lockout_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     clock = Clock(T0)
     with Journal.open(path) as journal:
-        gate = PinGate(journal, DEMO_PIN_HASH, clock)
+        gate = PinGate(PinLockout(journal), DEMO_PIN_HASH, clock)
         for _ in range(5):
             gate.check("111111")
     clock.now = T0 + timedelta(minutes=1)
     with Journal.open(path) as journal:
-        after_restart = PinGate(journal, DEMO_PIN_HASH, clock).check(PIN)
+        after_restart = PinGate(PinLockout(journal), DEMO_PIN_HASH, clock).check(PIN)
     assert after_restart.outcome is PinOutcome.LOCKED and after_restart.locked_seconds == 240
 
 
@@ -121,29 +122,29 @@ def test_the_failure_count_survives_a_restart_and_the_right_pin_clears_it(tmp_pa
     path = tmp_path / "journal.sqlite"
     clock = Clock(T0)
     with Journal.open(path) as journal:
-        PinGate(journal, DEMO_PIN_HASH, clock).check("111111")
-        PinGate(journal, DEMO_PIN_HASH, clock).check("222222")
+        PinGate(PinLockout(journal), DEMO_PIN_HASH, clock).check("111111")
+        PinGate(PinLockout(journal), DEMO_PIN_HASH, clock).check("222222")
     with Journal.open(path) as journal:
-        gate = PinGate(journal, DEMO_PIN_HASH, clock)
+        gate = PinGate(PinLockout(journal), DEMO_PIN_HASH, clock)
         assert gate.check("333333").tries_left == 2
         assert gate.check(PIN).ok
         assert gate.check("444444").tries_left == 4
 
 
-def test_a_pin_that_is_not_six_digits_is_a_wrong_try(journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pin_that_is_not_six_digits_is_a_wrong_try(lockout: PinLockout, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_hashing(*args, **kwargs):
         raise AssertionError("a PIN of the wrong shape must not be hashed")
 
     monkeypatch.setattr(supervisor_pin, "_scrypt", no_hashing)
-    gate = PinGate(journal, DEMO_PIN_HASH, Clock(T0))
+    gate = PinGate(lockout, DEMO_PIN_HASH, Clock(T0))
     for pin, left in (("12345", 4), ("1234567", 3), ("abcdef", 2), ("", 1)):
         result = gate.check(pin)
         assert (result.outcome, result.tries_left) == (PinOutcome.WRONG, left)
 
 
-def test_setting_the_clock_back_does_not_stretch_the_lockout(journal: Journal) -> None:
+def test_setting_the_clock_back_does_not_stretch_the_lockout(lockout: PinLockout) -> None:
     clock = Clock(T0)
-    gate = PinGate(journal, DEMO_PIN_HASH, clock)
+    gate = PinGate(lockout, DEMO_PIN_HASH, clock)
     for _ in range(5):
         gate.check("000000")
     clock.now = T0 - timedelta(days=1)
@@ -152,8 +153,8 @@ def test_setting_the_clock_back_does_not_stretch_the_lockout(journal: Journal) -
     assert gate.check(PIN).ok
 
 
-def test_the_pin_and_its_hash_never_show(journal: Journal) -> None:
-    gate = PinGate(journal, DEMO_PIN_HASH, Clock(T0))
+def test_the_pin_and_its_hash_never_show(lockout: PinLockout) -> None:
+    gate = PinGate(lockout, DEMO_PIN_HASH, Clock(T0))
     result = gate.check("987654")
     for text in (repr(gate), str(gate), repr(result)):
         assert "987654" not in text and PIN not in text
