@@ -20,13 +20,17 @@ from terminal.client import (
     HostRefusal,
     LinkFailure,
 )
+from terminal.catalogue import format_money, result_text
 from terminal.command_output import CommandOutput
 from terminal.config import ConfigError, TerminalConfig
 from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_LINK, EXIT_UNKNOWN, EXIT_USAGE, exit_code_of_signal
 from terminal.journal import Attempt, AttemptState, JournalError
 from terminal.printing import PrintError
 from terminal.runtime import TerminalRuntime, open_terminal
-from terminal.voucher import format_money, render_voucher
+from terminal.voucher import render_voucher
+
+# The commands speak English, whatever language the terminal's screens and vouchers use.
+COMMAND_LINE_LOCALE = "en"
 
 
 class Stopped(KeyboardInterrupt):
@@ -213,16 +217,6 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-_REFUSALS = {
-    Result.NOT_FOUND: "the host has no such appointment for this merchant",
-    Result.ALREADY_CANCELLED: "the appointment was already cancelled earlier",
-    Result.TOO_LATE: "too late to cancel (past the deadline, or the visit has started)",
-    Result.NOT_AUTHORISED: "this terminal is not bound to the merchant; call the provider",
-    Result.UNKNOWN_REQUEST: "the host never received the cancellation; nothing was cancelled",
-    Result.BUSY: "the host was busy; nothing was cancelled, try again",
-}
-
-
 def _describe_outcome(outcome: CancelOutcome) -> str:
     attempt = outcome.attempt
     text = _describe(attempt)
@@ -249,7 +243,7 @@ def _describe(attempt: Attempt) -> str:
                 f"the {format_money(attempt.fee_accepted)} accepted. To accept it: --accept-fee {fee}"
             )
         assert attempt.result is not None
-        why = _REFUSALS.get(attempt.result, attempt.result.name)
+        why = result_text(attempt.result, "command_line", COMMAND_LINE_LOCALE)
         return f"not cancelled: {why}" + (f" ({attempt.host_message})" if attempt.host_message else "")
     return (
         f"outcome not yet confirmed for {attempt.appt_id} (request {attempt.request_id}); it is kept "
