@@ -8,18 +8,7 @@ from datetime import datetime
 from protocol.enums import CURRENCY_CNY
 from terminal.catalogue import LOCALES, PAPER_WIDTHS, format_money, reason_name, service_name, t
 from terminal.journal import Attempt, AttemptState
-
-
-def char_width(ch: str) -> int:
-    """Columns one character takes on a receipt printer or terminal."""
-    if unicodedata.combining(ch):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def display_width(text: str) -> int:
-    """Columns `text` takes: wide and fullwidth (Chinese) characters count 2."""
-    return sum(char_width(ch) for ch in text)
+from terminal.text_width import display_width, fold_word, wrap_tokens
 
 
 def _clean(text: str) -> str:
@@ -27,42 +16,12 @@ def _clean(text: str) -> str:
     return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 
-def _split_long(word: str, width: int) -> list[str]:
-    pieces: list[str] = []
-    current, used = "", 0
-    for ch in word:
-        w = char_width(ch)
-        if used + w > width and current:
-            pieces.append(current)
-            current, used = "", 0
-        current += ch
-        used += w
-    if current:
-        pieces.append(current)
-    return pieces
-
-
 def wrap_to_width(text: str, width: int) -> list[str]:
     """Lines of at most `width` columns. Breaks at spaces where there are any; Chinese text,
     which has none, may break between any two characters."""
-    # Tokens: a run of non-space narrow characters is a word; each wide character stands
-    # alone (a legal break point on both sides); spaces separate.
-    tokens: list[str] = []
-    word = ""
-    for ch in _clean(text):
-        if ch == " " or char_width(ch) == 2:
-            if word:
-                tokens.append(word)
-                word = ""
-            tokens.append(ch)
-        else:
-            word += ch
-    if word:
-        tokens.append(word)
-
     lines: list[str] = []
     line, used = "", 0
-    for token in tokens:
+    for token in wrap_tokens(_clean(text)):
         if token == " ":
             # Never start a line with a space; a space at a line's end is dropped on flushing.
             if line and used < width:
@@ -74,7 +33,7 @@ def wrap_to_width(text: str, width: int) -> list[str]:
             lines.append(line.rstrip())
             line, used = "", 0
         if w > width:
-            pieces = _split_long(token, width)
+            pieces = fold_word(token, width)
             lines.extend(pieces[:-1])
             token = pieces[-1]
             w = display_width(token)

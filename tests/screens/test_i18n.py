@@ -8,7 +8,7 @@ from pathlib import Path
 
 from screens.keypad import KEY_GLYPHS, KEY_HINT_WIDTH
 from terminal.catalogue import LOCALES, t
-from terminal.voucher import display_width
+from terminal.text_width import display_width
 
 SCREENS = Path(__file__).resolve().parents[2] / "screens"
 
