@@ -218,6 +218,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "RESULT.BUSY.problem_what": "主机正忙，暂时不能答复。",
         "RESULT.BUSY.problem_todo": "请等一分钟，然后按 Enter 重试。",
         "RESULT.BUSY.command_line": "主机正忙，预约没有取消，请重试",
+        # BAD_MAC, BAD_FORMAT, BAD_VERSION, UNKNOWN_TERMINAL: the terminal's setup, not the merchant's
         "RESULT.OTHER.short": "错误 {code}",
         "RESULT.OTHER.title": "主机拒绝了请求",
         "RESULT.OTHER.what": "主机拒绝了请求（{code}），预约没有取消。",
