@@ -117,3 +117,12 @@ class Tag(IntEnum):
 
 
 CURRENCY_CNY = "156"
+
+# The fields whose number names an enum member: the codec turns one into the other, the trace
+# prints both.
+ENUM_OF_TAG: dict[Tag, type[IntEnum]] = {
+    Tag.RESULT: Result,
+    Tag.SERVICE: Service,
+    Tag.STATUS: Status,
+    Tag.REASON: Reason,
+}

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import cache
 from datetime import datetime
-from enum import IntEnum
 from typing import Any, ClassVar
 
-from protocol.enums import MessageType, Reason, Result, Service, Status, Tag
+from protocol.enums import ENUM_OF_TAG, MessageType, Reason, Result, Service, Status, Tag
 from protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from protocol.fields import (
     FIELD_SPECS,
@@ -25,14 +24,6 @@ from protocol.fields import (
 )
 
 MAX_APPOINTMENTS_PER_PAGE = 8
-
-_ENUM_OF_TAG: dict[Tag, type[IntEnum]] = {
-    Tag.RESULT: Result,
-    Tag.SERVICE: Service,
-    Tag.STATUS: Status,
-    Tag.REASON: Reason,
-}
-
 
 def _tag(tag: Tag, *, optional: bool = False, default: Any = None) -> Any:
     metadata = {"tag": tag, "optional": optional}
@@ -115,7 +106,7 @@ def _to_plain(tag: Tag, value: Any) -> Any:
         if not isinstance(value, datetime):
             raise LocalProtocolError(f"{tag.name} must be a datetime, got {value!r}")
         return format_timestamp(value)
-    if tag in _ENUM_OF_TAG:
+    if tag in ENUM_OF_TAG:
         return int(value)
     return value
 
@@ -123,7 +114,7 @@ def _to_plain(tag: Tag, value: Any) -> Any:
 def _from_plain(tag: Tag, plain: Any) -> Any:
     if FIELD_SPECS[tag].kind is Kind.TS:
         return parse_timestamp(plain)
-    enum = _ENUM_OF_TAG.get(tag)
+    enum = ENUM_OF_TAG.get(tag)
     if enum is not None:
         try:
             return enum(plain)

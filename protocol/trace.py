@@ -5,13 +5,12 @@ terminal's technician screen. Keys never reach here, so they cannot be printed.
 
 from __future__ import annotations
 
-from protocol.enums import MIN_FRAME, Reason, Result, Service, Status, Tag
+from protocol.enums import ENUM_OF_TAG, MIN_FRAME, Tag
 from protocol.errors import RemoteProtocolError
 from protocol.fields import safe_decode_plain_fields
 from protocol.frame import frame_body, parse_envelope
 from protocol.link import TraceRecord
 
-_NAMED_VALUES = {Tag.RESULT: Result, Tag.SERVICE: Service, Tag.STATUS: Status, Tag.REASON: Reason}
 _ARROWS = {"rx": "<-", "tx": "->"}
 _FRAME_KINDS = {"frame", "resend", "duplicate", "bad-frame", "send-failed"}
 
@@ -22,8 +21,8 @@ def describe_fields(pairs: list) -> str:
         name = tag.name if isinstance(tag, Tag) else str(tag)
         if isinstance(value, list):
             parts.append(f"{name} = {{{describe_fields(value)}}}")
-        elif tag in _NAMED_VALUES and value in _NAMED_VALUES[tag]._value2member_map_:
-            parts.append(f"{name} = {value} ({_NAMED_VALUES[tag](value).name})")
+        elif tag in ENUM_OF_TAG and value in ENUM_OF_TAG[tag]._value2member_map_:
+            parts.append(f"{name} = {value} ({ENUM_OF_TAG[tag](value).name})")
         else:
             parts.append(f"{name} = {value}")
     return ", ".join(parts)

@@ -12,12 +12,11 @@ from screens.cancel_terms import CancelTerms
 from screens.details import DetailsScreen
 from screens.empty_list import EmptyListScreen
 from screens.host_problem import HostProblemScreen
-from screens.i18n import N_, day_time
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen, ScreenBody, clock_of, return_to
 from screens.prose import Prose
 from screens.waiting import Answer, Call, WaitingScreen
+from terminal.catalogue import N_, day_time, service_name
 from terminal.client import AppointmentPage
-from terminal.voucher import service_name
 
 if TYPE_CHECKING:
     from textual.screen import Screen

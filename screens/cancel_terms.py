@@ -8,8 +8,7 @@ from datetime import datetime
 
 from protocol import Appointment
 from protocol.enums import Status
-from screens.i18n import day_time, t
-from terminal.voucher import format_money
+from terminal.catalogue import day_time, format_money, t
 
 
 class Terms(enum.Enum):

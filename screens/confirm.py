@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 
 from protocol.enums import Reason, Result
 from screens.field_table import FieldTable
-from screens.i18n import N_, day_time
 from screens.prose import Prose
 from screens.keypad import (
     BACK,
@@ -22,9 +21,9 @@ from screens.keypad import (
 )
 from screens.result import ResultScreen
 from screens.waiting import Answer, Call, WaitingScreen
+from terminal.catalogue import N_, day_time, format_money, reason_name, service_name
 from terminal.client import CancelOutcome
 from terminal.journal import Attempt, AttemptState
-from terminal.voucher import format_money, reason_name, service_name
 
 if TYPE_CHECKING:
     from protocol import Appointment

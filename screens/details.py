@@ -9,11 +9,10 @@ from textual.app import ComposeResult
 
 from screens.cancel_terms import CancelTerms
 from screens.field_table import FieldTable
-from screens.i18n import N_, day_time, status_name
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, Key, KeypadScreen, clock_of
 from screens.prose import Prose
 from screens.reason import ReasonScreen
-from terminal.voucher import service_name
+from terminal.catalogue import N_, day_time, service_name, status_name
 
 if TYPE_CHECKING:
     from protocol import Appointment

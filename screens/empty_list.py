@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.app import ComposeResult
 
-from screens.i18n import N_
 from screens.keypad import BACK, Key, KeypadScreen
 from screens.prose import Prose
+from terminal.catalogue import N_
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext

@@ -13,7 +13,7 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from screens.prose import wrap_prose
-from terminal.voucher import display_width
+from terminal.text_width import display_width
 
 GAP = 1  # cells between the label and the value
 

@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from screens.i18n import N_, day_time
 from screens.keypad import BACK, Key, KeypadScreen
 from screens.prose import Prose
 from screens.voucher_view import AttemptActions, VoucherScreen, result_word, state_word
+from terminal.catalogue import N_, day_time
 from terminal.journal import Attempt, AttemptState, JournalError
 
 if TYPE_CHECKING:

@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 
 from screens.appointment_list import load_appointments
 from screens.history import HistoryScreen
-from screens.i18n import N_
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen
 from screens.merchant import MerchantScreen
 from screens.pin import PinScreen
 from screens.prose import Prose
 from screens.technician import TechnicianScreen
+from terminal.catalogue import N_
 from terminal.journal import JournalError
 from terminal.plugin_api import PluginContext
 

@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.app import ComposeResult
 
-from protocol.enums import Result
-from screens.i18n import N_, t
 from screens.keypad import BACK, Key, KeypadScreen
 from screens.prose import Prose
+from terminal.catalogue import N_, result_text, t
 from terminal.client import HostError, HostRefusal, LinkFailure
 
 if TYPE_CHECKING:
@@ -35,26 +34,12 @@ def describe_problem(error: BaseException, context: PluginContext) -> Problem:
             t("problem.link.todo", locale),
             str(error) or None,
         )
-    if isinstance(error, HostRefusal) and error.result is Result.NOT_AUTHORISED:
+    if isinstance(error, (HostError, HostRefusal)):
         terminal = context.config.terminal
         return Problem(
-            t("problem.not_authorised.title", locale),
-            t("problem.not_authorised.what", locale, tid=terminal.tid, merchant=terminal.merchant_id),
-            t("problem.not_authorised.todo", locale),
-            error.message,
-        )
-    if isinstance(error, HostError) and error.result is Result.BUSY:
-        return Problem(
-            t("problem.busy.title", locale),
-            t("problem.busy.what", locale),
-            t("problem.busy.todo", locale),
-            error.message,
-        )
-    if isinstance(error, (HostError, HostRefusal)):
-        return Problem(
-            t("problem.refused.title", locale),
-            t("problem.refused.what", locale, code=error.result.name),
-            t("problem.refused.todo", locale),
+            result_text(error.result, "problem_title", locale),
+            result_text(error.result, "problem_what", locale, tid=terminal.tid, merchant=terminal.merchant_id),
+            result_text(error.result, "problem_todo", locale),
             error.message,
         )
     return Problem(

@@ -18,8 +18,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
-from screens.i18n import N_, t
 from screens.prose import Prose
+from terminal.catalogue import N_, t
 
 try:
     from textual._styles_cache import StylesCache

@@ -6,9 +6,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from screens.field_table import FieldTable
-from screens.i18n import N_
 from screens.keypad import BACK, Key, KeypadDialog
 from screens.prose import Prose
+from terminal.catalogue import N_
 
 
 class MerchantScreen(KeypadDialog[bool]):

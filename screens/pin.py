@@ -9,10 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Grid
 
-from screens.i18n import N_, duration
 from screens.keypad import BACK, Key, KeyButton, KeypadDialog, clock_of
 from screens.messages import PinChecked
 from screens.prose import Prose
+from terminal.catalogue import N_, duration
 from terminal.supervisor_pin import PIN_LENGTH, PinGate, PinOutcome
 
 if TYPE_CHECKING:

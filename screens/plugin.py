@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from terminal.catalogue import LOCALES, t
 from terminal.plugin_api import MenuEntry, Plugin, PluginContext
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def first_screen(context: PluginContext) -> HomeScreen:
 
 cancel_appointment_plugin = Plugin(
     name="cancel_appointment",
-    entry=MenuEntry("1", {"zh_CN": "取消预约", "en": "Cancel appointment"}),
+    entry=MenuEntry("1", {locale: t("home.title", locale) for locale in LOCALES}),
     first_screen=first_screen,
     prepare=prepare,
     widget_classes=widget_classes,

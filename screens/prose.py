@@ -9,39 +9,11 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
 
-from terminal.voucher import char_width, display_width
+from terminal.text_width import display_width, fold_word, wrap_tokens
 
 # Marks that may not begin a line, and marks that may not end one (simplified kinsoku).
 NO_LINE_START = frozenset("，。、；：！？）》」』】〉…,.;:!?)%")
 NO_LINE_END = frozenset("（《「『【〈(")
-
-
-def _tokens(paragraph: str) -> list[str]:
-    """Words: a run of narrow non-space characters, or one wide character, or one space."""
-    tokens: list[str] = []
-    word = ""
-    for ch in paragraph:
-        if ch == " " or char_width(ch) == 2:
-            if word:
-                tokens.append(word)
-                word = ""
-            tokens.append(ch)
-        else:
-            word += ch
-    if word:
-        tokens.append(word)
-    return tokens
-
-
-def _fold(word: str, width: int) -> list[str]:
-    pieces, piece, used = [], "", 0
-    for ch in word:
-        if used + char_width(ch) > width and piece:
-            pieces.append(piece)
-            piece, used = "", 0
-        piece += ch
-        used += char_width(ch)
-    return [*pieces, piece] if piece else pieces
 
 
 def wrap_prose(text: str, width: int) -> list[str]:
@@ -52,7 +24,7 @@ def wrap_prose(text: str, width: int) -> list[str]:
         line: list[str] = []
         used = 0
         wrapped = False  # the line being filled continues a wrapped one: no leading spaces
-        for token in _tokens(paragraph):
+        for token in wrap_tokens(paragraph):
             if token == " ":
                 if (line or not wrapped) and used < width:
                     line.append(token)
@@ -72,7 +44,7 @@ def wrap_prose(text: str, width: int) -> list[str]:
                 line, used = carried, sum(display_width(t) for t in carried)
                 wrapped = True
             if size > width:
-                *whole, token = _fold(token, width)
+                *whole, token = fold_word(token, width)
                 if line:
                     lines.append("".join(line).rstrip())
                     line, used = [], 0

@@ -8,10 +8,9 @@ from textual.app import ComposeResult
 
 from protocol.enums import Reason
 from screens.confirm import ConfirmScreen
-from screens.i18n import N_
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen
 from screens.prose import Prose
-from terminal.voucher import reason_name
+from terminal.catalogue import N_, reason_name
 
 if TYPE_CHECKING:
     from protocol import Appointment

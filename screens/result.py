@@ -15,14 +15,13 @@ from textual.widgets import Digits
 from protocol.enums import Result
 from screens.host_problem import describe_problem
 from screens.field_table import FieldTable
-from screens.i18n import N_, day_time, full_time, t
 from screens.keypad import SCROLL_DOWN, SCROLL_UP, Key, KeypadScreen
 from screens.messages import AttemptChanged, SettleRound, SettlingStopped, VoucherPrinted
 from screens.prose import Prose
+from terminal.catalogue import N_, day_time, format_money, full_time, result_text, service_name
 from terminal.client import LinkFailure
 from terminal.journal import Attempt, AttemptState
 from terminal.printing import PrintError
-from terminal.voucher import format_money, service_name
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
@@ -45,33 +44,6 @@ RETRYABLE = frozenset(
         Result.UNKNOWN_TERMINAL,
     }
 )
-REFUSAL_TEXT = {
-    Result.NOT_FOUND: (N_("refused.not_found.title"), N_("refused.not_found.what"), N_("refused.not_found.todo")),
-    Result.ALREADY_CANCELLED: (
-        N_("refused.already.title"),
-        N_("refused.already.what"),
-        N_("refused.already.todo"),
-    ),
-    Result.TOO_LATE: (N_("refused.too_late.title"), N_("refused.too_late.what"), N_("refused.too_late.todo")),
-    Result.NOT_AUTHORISED: (
-        N_("refused.not_authorised.title"),
-        N_("refused.not_authorised.what"),
-        N_("refused.not_authorised.todo"),
-    ),
-    Result.BUSY: (N_("refused.busy.title"), N_("refused.busy.what"), N_("refused.busy.todo")),
-    Result.UNKNOWN_REQUEST: (
-        N_("refused.never_received.title"),
-        N_("refused.never_received.what"),
-        N_("refused.never_received.todo"),
-    ),
-    Result.FEE_CHANGED: (
-        N_("refused.fee_changed.title"),
-        N_("refused.fee_changed.what"),
-        N_("refused.fee_changed.todo"),
-    ),
-}
-# BAD_MAC, BAD_FORMAT, BAD_VERSION, UNKNOWN_TERMINAL: the terminal's setup, not the merchant's.
-REFUSAL_OTHER = (N_("refused.error.title"), N_("refused.error.what"), N_("refused.error.todo"))
 
 
 class Ending(enum.Enum):
@@ -123,11 +95,8 @@ class ResultScreen(KeypadScreen):
             return self.t("result.unknown.title")
         if ending is Ending.FAILED:
             return self.t("result.failed.title")
-        return self.t(self._refusal()[0])
-
-    def _refusal(self) -> tuple[str, str, str]:
         assert self.attempt is not None and self.attempt.result is not None
-        return REFUSAL_TEXT.get(self.attempt.result, REFUSAL_OTHER)
+        return result_text(self.attempt.result, "title", self.locale)
 
     def body(self) -> ComposeResult:
         ending = self.ending
@@ -182,14 +151,9 @@ class ResultScreen(KeypadScreen):
     def _refused_body(self) -> ComposeResult:
         attempt = self.attempt
         assert attempt is not None and attempt.result is not None
-        _title, what, todo = self._refusal()
         fee = format_money(attempt.refused_fee or 0)
-        yield Prose(
-            t(what, self.locale, code=attempt.result.name, fee=fee),
-            id="result-headline",
-            classes="-bad",
-        )
-        yield Prose(self.t(todo), id="result-todo")
+        yield Prose(result_text(attempt.result, "what", self.locale, fee=fee), id="result-headline", classes="-bad")
+        yield Prose(result_text(attempt.result, "todo", self.locale), id="result-todo")
         if attempt.host_message:
             yield Prose(self.t("result.host_says", message=attempt.host_message), id="result-detail")
         yield FieldTable(

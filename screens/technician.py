@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 
-from screens.i18n import N_, full_time
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, FieldGrid, Key, KeypadScreen, field_widgets
 from screens.messages import LinkState, LinkTested
 from screens.prose import Prose
+from terminal.catalogue import N_, full_time
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext

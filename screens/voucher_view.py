@@ -11,15 +11,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from protocol.enums import Result
 from screens.field_table import FieldTable
-from screens.i18n import N_, date_time, day_time, t
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, Key, KeypadScreen
 from screens.messages import AttemptChanged, SettleFailed, VoucherPrinted
 from screens.prose import Prose
+from terminal.catalogue import N_, date_time, day_time, format_money, reason_name, result_text, service_name, t
 from terminal.journal import Attempt, AttemptState
 from terminal.printing import PrintError
-from terminal.voucher import format_money, reason_name, render_voucher, service_name
+from terminal.voucher import render_voucher
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
@@ -28,16 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("pos_terminal.screens")
 
 SCREEN_VOUCHER_WIDTH = 32  # the narrowest paper: fits a 40-column screen with its margins
-
-RESULT_SHORT = {
-    Result.NOT_FOUND: N_("result_short.not_found"),
-    Result.ALREADY_CANCELLED: N_("result_short.already_cancelled"),
-    Result.TOO_LATE: N_("result_short.too_late"),
-    Result.FEE_CHANGED: N_("result_short.fee_changed"),
-    Result.NOT_AUTHORISED: N_("result_short.not_authorised"),
-    Result.UNKNOWN_REQUEST: N_("result_short.never_received"),
-    Result.BUSY: N_("result_short.busy"),
-}
 
 
 def state_word(attempt: Attempt, locale: str) -> str:
@@ -52,10 +41,7 @@ def result_word(attempt: Attempt, locale: str) -> str:
     """Why a refused cancellation was refused, in a word or two."""
     if attempt.result is None:
         return ""
-    key = RESULT_SHORT.get(attempt.result)
-    if key is None:
-        return t("result_short.error", locale, code=attempt.result.name)
-    return t(key, locale)
+    return result_text(attempt.result, "short", locale)
 
 
 class AttemptActions:

@@ -12,10 +12,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
 
-from screens.i18n import N_
 from screens.keypad import Key, KeypadDialog
 from screens.messages import CancelProgress, HostAnswered, RequestSent
 from screens.prose import Prose
+from terminal.catalogue import N_
 from terminal.client import Aborted, Progress
 
 if TYPE_CHECKING:

@@ -19,14 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from simulator.cable import CableCounters, CableSettings, CableSetupError, NullModemCable, UnplugWindow
+from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE
 
 if TYPE_CHECKING:
     from simulator.serve import HostServer
-
-# Exit codes shared with pos-terminal (README, "Command line").
-EXIT_DONE = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

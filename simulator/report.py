@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from protocol.enums import Result
 from simulator.store import Cancellation
+from terminal.catalogue import format_money
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def format_report(report: HostReport) -> str:
     lines = [f"Cancellations: {report.cancellations}"]
     lines += _section("by reason", report.by_reason)
     lines += _section("by service", report.by_service)
-    lines.append(f"Fees charged: {report.fees_charged} ({_yuan(report.fees_total)} in total)")
+    lines.append(f"Fees charged: {report.fees_charged} ({format_money(report.fees_total)} in total)")
     lines.append(f"Refused: {sum(report.refusals.values())}")
     lines += _section("by result", report.refusals)
     return "\n".join(lines)
@@ -62,7 +63,3 @@ def _section(title: str, counts: dict[str, int]) -> list[str]:
         return []
     width = max(len(name) for name in counts)
     return [f"  {title}:"] + [f"    {name.lower().replace('_', ' '):<{width}}  {count}" for name, count in counts.items()]
-
-
-def _yuan(fen: int) -> str:
-    return f"¥{fen // 100}.{fen % 100:02d}"

@@ -11,22 +11,17 @@ import gc
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
+from terminal.command_output import CommandOutput
 from terminal.config import ConfigError, TerminalConfig
+from terminal.exit_codes import EXIT_DONE, EXIT_READER_GONE, EXIT_USAGE
 from terminal.runtime import config_as_run, read_config
 
 if TYPE_CHECKING:
     from protocol import Reason
     from terminal.plugin_api import PluginContext
     from terminal.runtime import TerminalRuntime
-
-EXIT_DONE = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_LINK = 3
-EXIT_UNKNOWN = 4
-EXIT_READER_GONE = 141  # 128 + SIGPIPE, as a shell reports a process its pipe's reader left
 
 # protocol.enums.Reason as `cancel --help` lists it. Written out so that reading the command line
 # does not load the protocol package, which the app loads only once its menu is painted;
@@ -56,39 +51,6 @@ class _PrintVersion(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
         print(f"{parser.prog} {package_version()}")
         parser.exit(EXIT_DONE)
-
-
-class CommandOutput:
-    """Text for people, or one JSON document for scripts."""
-
-    def __init__(self, as_json: bool) -> None:
-        self.as_json = as_json
-        self.notes: list[str] = []
-
-    def note(self, text: str) -> None:
-        if self.as_json:
-            self.notes.append(text)
-        else:
-            print(text, file=sys.stderr)
-
-    def emit(self, document: dict[str, Any], text: str) -> None:
-        import json  # here, not at the top: the app's start-up does not need it
-
-        if self.as_json:
-            if self.notes:
-                document = {**document, "notes": self.notes}
-            print(json.dumps(document, ensure_ascii=False, indent=2))
-        else:
-            print(text)
-
-    def fail(self, code: int, kind: str, text: str, **extra: Any) -> int:
-        import json
-
-        if self.as_json:
-            print(json.dumps({"ok": False, "error": kind, "message": text, **extra}, ensure_ascii=False, indent=2))
-        else:
-            print(f"pos-terminal: {text}", file=sys.stderr)
-        return code
 
 
 class _Parser(argparse.ArgumentParser):

@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from protocol import Result
-from terminal.cli import EXIT_DONE, EXIT_LINK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE, CommandOutput
 from terminal.client import (
     AppointmentPage,
     CancelOutcome,
@@ -21,11 +20,17 @@ from terminal.client import (
     HostRefusal,
     LinkFailure,
 )
+from terminal.catalogue import format_money, result_text
+from terminal.command_output import CommandOutput
 from terminal.config import ConfigError, TerminalConfig
+from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_LINK, EXIT_UNKNOWN, EXIT_USAGE, exit_code_of_signal
 from terminal.journal import Attempt, AttemptState, JournalError
 from terminal.printing import PrintError
 from terminal.runtime import TerminalRuntime, open_terminal
-from terminal.voucher import format_money, render_voucher
+from terminal.voucher import render_voucher
+
+# The commands speak English, whatever language the terminal's screens and vouchers use.
+COMMAND_LINE_LOCALE = "en"
 
 
 class Stopped(KeyboardInterrupt):
@@ -116,7 +121,7 @@ def _interrupted(runtime: TerminalRuntime | None, args: argparse.Namespace, out:
         return out.fail(EXIT_UNKNOWN, "interrupted", f"{what}; {len(others)} cancellation(s) still open, "
                         "settled at the next start or with pos-terminal status REQUEST_ID",
                         pending=[a.request_id for a in others])
-    return out.fail(128 + signal_number, "interrupted", f"{what}; nothing was left open, no cancellation is pending")
+    return out.fail(exit_code_of_signal(signal_number), "interrupted", f"{what}; nothing was left open, no cancellation is pending")
 
 
 def _guarded(call):
@@ -129,12 +134,12 @@ def _guarded(call):
             return out.fail(EXIT_LINK, "link", f"link failure: {exc}. Check the cable and the port, then try again.")
         except HostError as exc:
             return out.fail(
-                EXIT_REFUSED, "host-error", f"{exc}. Nothing was done; try again later.",
+                EXIT_FAILED, "host-error", f"{exc}. Nothing was done; try again later.",
                 result=exc.result.name, verified=exc.verified,
             )
         except HostRefusal as exc:
             return out.fail(
-                EXIT_REFUSED, "refused", f"{exc}. This terminal is not bound to the merchant; call the provider.",
+                EXIT_FAILED, "refused", f"{exc}. This terminal is not bound to the merchant; call the provider.",
                 result=exc.result.name,
             )
 
@@ -212,16 +217,6 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-_REFUSALS = {
-    Result.NOT_FOUND: "the host has no such appointment for this merchant",
-    Result.ALREADY_CANCELLED: "the appointment was already cancelled earlier",
-    Result.TOO_LATE: "too late to cancel (past the deadline, or the visit has started)",
-    Result.NOT_AUTHORISED: "this terminal is not bound to the merchant; call the provider",
-    Result.UNKNOWN_REQUEST: "the host never received the cancellation; nothing was cancelled",
-    Result.BUSY: "the host was busy; nothing was cancelled, try again",
-}
-
-
 def _describe_outcome(outcome: CancelOutcome) -> str:
     attempt = outcome.attempt
     text = _describe(attempt)
@@ -248,7 +243,7 @@ def _describe(attempt: Attempt) -> str:
                 f"the {format_money(attempt.fee_accepted)} accepted. To accept it: --accept-fee {fee}"
             )
         assert attempt.result is not None
-        why = _REFUSALS.get(attempt.result, attempt.result.name)
+        why = result_text(attempt.result, "command_line", COMMAND_LINE_LOCALE)
         return f"not cancelled: {why}" + (f" ({attempt.host_message})" if attempt.host_message else "")
     return (
         f"outcome not yet confirmed for {attempt.appt_id} (request {attempt.request_id}); it is kept "
@@ -259,7 +254,7 @@ def _describe(attempt: Attempt) -> str:
 def _exit_code(attempt: Attempt) -> int:
     return {
         AttemptState.CANCELLED: EXIT_DONE,
-        AttemptState.REFUSED: EXIT_REFUSED,
+        AttemptState.REFUSED: EXIT_FAILED,
     }.get(attempt.state, EXIT_UNKNOWN)
 
 
@@ -320,7 +315,7 @@ def _find_listed(client: HostClient, appt_id: str):
 def _status(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     before = runtime.journal.get(args.request_id)
     if before is None:
-        return out.fail(EXIT_REFUSED, "no-such-request", f"no cancellation with request id {args.request_id} on this terminal")
+        return out.fail(EXIT_FAILED, "no-such-request", f"no cancellation with request id {args.request_id} on this terminal")
     outcome = runtime.settler.settle(args.request_id)
     voucher = None
     settled_now = not before.settled or args.request_id in args.settled_now
@@ -343,7 +338,7 @@ def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOut
 def _reprint(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     attempt = runtime.journal.find_by_cancel_ref(args.cancel_ref)
     if attempt is None:
-        return out.fail(EXIT_REFUSED, "no-such-voucher", f"no voucher with cancellation number {args.cancel_ref} on this terminal")
+        return out.fail(EXIT_FAILED, "no-such-voucher", f"no voucher with cancellation number {args.cancel_ref} on this terminal")
     voucher = _print_voucher(runtime, attempt, out, reprint=True)
     out.emit(
         {"ok": True, **attempt_json(attempt), "printed": voucher is None, "voucher": voucher},

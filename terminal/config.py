@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from terminal.catalogue import LOCALES, PAPER_WIDTHS
 from terminal.supervisor_pin import PinHashError, parse_pin_hash
 
 CONFIG_ENV = "POS_TERMINAL_CONFIG"
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200, 921600)
-LOCALES = ("zh_CN", "en")
-PAPER_WIDTHS = (32, 42, 48)
 KEY_BYTES = 32
 
 DEMO_TID = "TEST0001"

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Static
 
+from terminal.catalogue import date_time, t
 from terminal.plugin_api import BrokenPlugin, Plugin, PluginContext, discover_plugins
 
 if TYPE_CHECKING:
@@ -31,39 +32,6 @@ if TYPE_CHECKING:
     from terminal.config import TerminalConfig
 
 log = logging.getLogger("pos_terminal.shell")
-
-# The shell's own few words; the plugins bring theirs.
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"zh_CN": "POS 终端", "en": "POS terminal"},
-    "terminal": {"zh_CN": "终端 {tid}", "en": "Terminal {tid}"},
-    "choose": {"zh_CN": "按数字键选择功能", "en": "Press a digit to choose"},
-    "none": {"zh_CN": "没有安装任何功能", "en": "No function is installed"},
-    "training": {
-        "zh_CN": "培训模式 TRAINING：练习用，不是真实交易",
-        "en": "TRAINING 培训模式: practice only",
-    },
-    "failed": {
-        "zh_CN": "{name} 无法打开：{error}",
-        "en": "{name} could not open: {error}",
-    },
-    "broken": {
-        "zh_CN": "功能 {name} 无法加载，请联系技术员：{problem}",
-        "en": "Function {name} could not be loaded; call a technician: {problem}",
-    },
-}
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def text(key: str, locale: str, **fmt: object) -> str:
-    texts = TEXT[key]
-    value = texts.get(locale) or texts["zh_CN"]
-    return value.format(**fmt) if fmt else value
-
-
-def clock_text(now: datetime, locale: str) -> str:
-    if locale == "en":
-        return f"{now.day} {_MONTHS_EN[now.month - 1]} {now.year} {now:%H:%M}"
-    return f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -118,22 +86,22 @@ class MenuScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         locale = self.context.locale
         if self.context.training:
-            yield Static(text("training", locale), id="shell-training", markup=False)
+            yield Static(t("shell.training", locale), id="shell-training", markup=False)
         with Horizontal(id="shell-title"):
-            yield Static(text("title", locale), id="shell-name", markup=False)
+            yield Static(t("shell.title", locale), id="shell-name", markup=False)
             yield Static("", id="shell-clock", markup=False)
         with VerticalScroll(id="shell-menu", can_focus=False):
             yield Static(
-                text("terminal", locale, tid=self.context.config.terminal.tid), id="shell-tid", markup=False
+                t("shell.terminal", locale, tid=self.context.config.terminal.tid), id="shell-tid", markup=False
             )
             for plugin in self.plugins:
                 yield MenuButton(plugin, locale)
             if not self.plugins:
-                yield Static(text("none", locale), markup=False)
+                yield Static(t("shell.none", locale), markup=False)
             for plugin in self.broken:
-                yield Static(text("broken", locale, name=plugin.name, problem=plugin.problem),
+                yield Static(t("shell.broken", locale, name=plugin.name, problem=plugin.problem),
                              classes="shell-broken", markup=False)
-        yield Static(text("choose", locale), id="shell-hint", markup=False)
+        yield Static(t("shell.choose", locale), id="shell-hint", markup=False)
 
     def on_mount(self) -> None:
         self._tick()
@@ -142,7 +110,7 @@ class MenuScreen(Screen[None]):
     def _tick(self) -> None:
         # Asked every second, shown to the minute: a Static's update lays the screen out again,
         # so only a new minute is drawn.
-        shown = clock_text(self.app.clock(), self.context.locale)  # type: ignore[attr-defined]
+        shown = date_time(self.app.clock(), self.context.locale)  # type: ignore[attr-defined]
         if shown != self._clock_shown:
             self._clock_shown = shown
             self.query_one("#shell-clock", Static).update(shown)
@@ -174,7 +142,7 @@ class MenuScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the shell down
             log.exception("plugin %s", plugin.name)
             self.notify(
-                text("failed", self.context.locale, name=plugin.entry.label(self.context.locale), error=exc),
+                t("shell.failed", self.context.locale, name=plugin.entry.label(self.context.locale), error=exc),
                 severity="error",
             )
             return
@@ -243,7 +211,7 @@ class ShellApp(App[None]):
         self.broken = broken or []
         # Screens ask the app for the time, so that tests can hold it still.
         self.clock = clock
-        self.title = text("title", context.locale)
+        self.title = t("shell.title", context.locale)
         self.opening_error: BaseException | None = None
         self._opening: threading.Thread | None = None
 

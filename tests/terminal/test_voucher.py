@@ -9,8 +9,10 @@ from datetime import datetime
 import pytest
 
 from protocol.enums import Reason, Result, Service
+from terminal.catalogue import format_money
 from terminal.journal import Attempt, AttemptState
-from terminal.voucher import display_width, format_money, render_voucher
+from terminal.text_width import display_width
+from terminal.voucher import render_voucher
 
 LONG_ZH = "四川省成都市武侯区天府大道北段1700号环球中心W6区1号楼18层1808室（请从东门进入，前台登记后联系张经理）"
 LONG_EN = "Unit 1808, Floor 18, Building 1, Zone W6, Global Center, 1700 North Tianfu Avenue, Wuhou District, Chengdu"
