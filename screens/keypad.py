@@ -20,11 +20,7 @@ from textual.widgets import Button, Static
 
 from screens.i18n import N_, t
 from screens.prose import Prose
-
-try:
-    from textual._styles_cache import StylesCache
-except ImportError:  # another Textual: then it may not need the help below
-    StylesCache = None  # type: ignore[assignment,misc]
+from terminal.textual_private import forget_drawn_widgets
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
@@ -273,7 +269,7 @@ class KeypadFrame:
         yield KeyBar(*self._bar_buttons())
 
     def on_unmount(self) -> None:
-        forget_gone_widgets()
+        forget_drawn_widgets()  # this screen's widgets are gone: what Textual drew for them can go
 
     def _set_breakpoint_class(self) -> None:
         """The width class (-narrow, -wide, -widest) Textual gives the screen on its first resize,
@@ -349,16 +345,6 @@ class KeypadDialog(KeypadFrame, ModalScreen[ResultT], Generic[ResultT]):
     def __init__(self, context: PluginContext) -> None:
         super().__init__()
         self.context = context
-
-
-def forget_gone_widgets() -> None:
-    """Let Textual free what it drew for widgets that are gone. Its StylesCache.get_inner_outer
-    is an lru_cache on a method, so it keeps the render caches (every strip drawn) of the last
-    1024 widgets alive (Textualize/textual#6665): here 25 MiB after some twenty trips through the
-    flow. Emptied when a screen goes, it refills with the widgets still shown."""
-    cache_clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
-    if cache_clear is not None:
-        cache_clear()
 
 
 # The hints every screen uses, marked so the translation test sees them.
