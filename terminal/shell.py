@@ -310,7 +310,8 @@ class ShellApp(App[None]):
         of their CSS_PATH) read and parsed together, once, while only the menu is up. A screen's
         first push then finds its CSS already there (Textual checks has_source) and its widgets'
         too (add_source of the same CSS is a no-op), instead of re-parsing and re-sorting every
-        rule in the middle of a key."""
+        rule in the middle of a key: without it (bench/screens.py, 80x24, three runs each way)
+        the PIN screen's first push took 190-250 ms instead of 95-120."""
         stylesheet = self.stylesheet
         try:
             sources = [
