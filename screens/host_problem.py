@@ -90,6 +90,3 @@ class HostProblemScreen(KeypadScreen):
     def key_retry(self) -> None:
         self.dismiss()
         self.retry()
-
-    def key_back(self) -> None:
-        self.dismiss()

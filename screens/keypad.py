@@ -203,7 +203,8 @@ def field_widgets(pairs: Iterable[tuple[str, str]]) -> list[Widget]:
 
 class KeypadFrame:
     """What KeypadScreen and KeypadDialog share. A screen sets TITLE (a message id), builds its
-    body in `body()`, and lists the keys it answers in `keys()`."""
+    body in `body()`, and lists the keys it answers in `keys()`: `key_<action>` for its own, and
+    for BACK and the scroll keys the frame's unless it says otherwise."""
 
     TITLE: ClassVar[str] = ""
     # Nothing on a keypad screen takes focus (keys go to the screen): no search for something
@@ -256,6 +257,17 @@ class KeypadFrame:
         body = self.query_one(ScreenBody)  # type: ignore[attr-defined]
         page = max(1, body.scrollable_content_region.height - 1)
         body.scroll_relative(y=direction * page, animate=False)
+
+    # -- what the shared keys do (BACK, SCROLL_UP, SCROLL_DOWN), on a screen whose keys() lists them
+
+    def key_back(self) -> None:
+        self.dismiss()  # type: ignore[attr-defined]
+
+    def key_scroll_up(self) -> None:
+        self.scroll_body(-1)
+
+    def key_scroll_down(self) -> None:
+        self.scroll_body(1)
 
     # -- the frame
 
