@@ -142,6 +142,3 @@ class AppointmentListScreen(KeypadScreen):
 
     def key_next(self) -> None:
         load_appointments(self.app, self.context, self.page.page + 1, into=self)
-
-    def key_back(self) -> None:
-        self.dismiss()

@@ -87,15 +87,6 @@ class ConfirmScreen(KeypadScreen):
         )
         self.app.push_screen(waiting, self._answered)
 
-    def key_scroll_up(self) -> None:
-        self.scroll_body(-1)
-
-    def key_scroll_down(self) -> None:
-        self.scroll_body(1)
-
-    def key_back(self) -> None:
-        self.dismiss()
-
     # -- the host's answer
 
     def _result_screen(self, answer: Answer) -> ResultScreen | None:

@@ -61,12 +61,3 @@ class DetailsScreen(KeypadScreen):
 
     def key_next(self) -> None:
         self.app.push_screen(ReasonScreen(self.context, self.appointment, self.finish))
-
-    def key_scroll_up(self) -> None:
-        self.scroll_body(-1)
-
-    def key_scroll_down(self) -> None:
-        self.scroll_body(1)
-
-    def key_back(self) -> None:
-        self.dismiss()

@@ -32,6 +32,3 @@ class EmptyListScreen(KeypadScreen):
     def key_refresh(self) -> None:
         self.dismiss()
         self.retry()
-
-    def key_back(self) -> None:
-        self.dismiss()

@@ -162,6 +162,3 @@ class HistoryScreen(AttemptActions, KeypadScreen):
     def key_settle(self) -> None:
         if self.selected is not None:
             self.settle_now(self.selected)
-
-    def key_back(self) -> None:
-        self.dismiss()

@@ -90,6 +90,3 @@ class HomeScreen(KeypadScreen):
 
     def key_technician(self) -> None:
         self.app.push_screen(TechnicianScreen(self.context))
-
-    def key_back(self) -> None:
-        self.dismiss()

@@ -75,6 +75,3 @@ class HostProblemScreen(KeypadScreen):
     def key_retry(self) -> None:
         self.dismiss()
         self.retry()
-
-    def key_back(self) -> None:
-        self.dismiss()

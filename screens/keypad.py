@@ -20,11 +20,7 @@ from textual.widgets import Button, Static
 
 from screens.prose import Prose
 from terminal.catalogue import N_, t
-
-try:
-    from textual._styles_cache import StylesCache
-except ImportError:  # another Textual: then it may not need the help below
-    StylesCache = None  # type: ignore[assignment,misc]
+from terminal.textual_private import forget_drawn_widgets
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
@@ -207,7 +203,8 @@ def field_widgets(pairs: Iterable[tuple[str, str]]) -> list[Widget]:
 
 class KeypadFrame:
     """What KeypadScreen and KeypadDialog share. A screen sets TITLE (a message id), builds its
-    body in `body()`, and lists the keys it answers in `keys()`."""
+    body in `body()`, and lists the keys it answers in `keys()`: `key_<action>` for its own, and
+    for BACK and the scroll keys the frame's unless it says otherwise."""
 
     TITLE: ClassVar[str] = ""
     # Nothing on a keypad screen takes focus (keys go to the screen): no search for something
@@ -261,6 +258,17 @@ class KeypadFrame:
         page = max(1, body.scrollable_content_region.height - 1)
         body.scroll_relative(y=direction * page, animate=False)
 
+    # -- what the shared keys do (BACK, SCROLL_UP, SCROLL_DOWN), on a screen whose keys() lists them
+
+    def key_back(self) -> None:
+        self.dismiss()  # type: ignore[attr-defined]
+
+    def key_scroll_up(self) -> None:
+        self.scroll_body(-1)
+
+    def key_scroll_down(self) -> None:
+        self.scroll_body(1)
+
     # -- the frame
 
     def compose(self) -> ComposeResult:
@@ -273,7 +281,7 @@ class KeypadFrame:
         yield KeyBar(*self._bar_buttons())
 
     def on_unmount(self) -> None:
-        forget_gone_widgets()
+        forget_drawn_widgets()  # this screen's widgets are gone: what Textual drew for them can go
 
     def _set_breakpoint_class(self) -> None:
         """The width class (-narrow, -wide, -widest) Textual gives the screen on its first resize,
@@ -349,16 +357,6 @@ class KeypadDialog(KeypadFrame, ModalScreen[ResultT], Generic[ResultT]):
     def __init__(self, context: PluginContext) -> None:
         super().__init__()
         self.context = context
-
-
-def forget_gone_widgets() -> None:
-    """Let Textual free what it drew for widgets that are gone. Its StylesCache.get_inner_outer
-    is an lru_cache on a method, so it keeps the render caches (every strip drawn) of the last
-    1024 widgets alive (Textualize/textual#6665): here 25 MiB after some twenty trips through the
-    flow. Emptied when a screen goes, it refills with the widgets still shown."""
-    cache_clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
-    if cache_clear is not None:
-        cache_clear()
 
 
 # The hints every screen uses, marked so the translation test sees them.

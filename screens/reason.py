@@ -40,6 +40,3 @@ class ReasonScreen(KeypadScreen):
 
     def key_pick(self, code: str) -> None:
         self.app.push_screen(ConfirmScreen(self.context, self.appointment, Reason(int(code)), self.finish))
-
-    def key_back(self) -> None:
-        self.dismiss()

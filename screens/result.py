@@ -275,9 +275,3 @@ class ResultScreen(KeypadScreen):
 
     def key_retry(self) -> None:
         self.retry(self.attempt)
-
-    def key_scroll_up(self) -> None:
-        self.scroll_body(-1)
-
-    def key_scroll_down(self) -> None:
-        self.scroll_body(1)

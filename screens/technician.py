@@ -160,12 +160,3 @@ class TechnicianScreen(KeypadScreen):
 
     def key_refresh(self) -> None:
         self._read_link_state()
-
-    def key_scroll_up(self) -> None:
-        self.scroll_body(-1)
-
-    def key_scroll_down(self) -> None:
-        self.scroll_body(1)
-
-    def key_back(self) -> None:
-        self.dismiss()

@@ -201,12 +201,3 @@ class VoucherScreen(AttemptActions, KeypadScreen):
 
     def key_settle(self) -> None:
         self.settle_now(self.attempt)
-
-    def key_scroll_up(self) -> None:
-        self.scroll_body(-1)
-
-    def key_scroll_down(self) -> None:
-        self.scroll_body(1)
-
-    def key_back(self) -> None:
-        self.dismiss()

@@ -17,11 +17,9 @@ import selectors
 from codecs import getincrementaldecoder
 from collections.abc import Mapping
 
-from textual import constants
-from textual._parser import ParseError
-from textual._time import get_time
-from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+from terminal.textual_private import InputParser, input_clock, set_escape_wait
 
 ESCAPE_WAIT_MS = 10
 IDLE_POLL = 0.1  # seconds: how often the input thread looks at exit_event, as in Textual
@@ -49,13 +47,13 @@ class PromptEscapeDriver(LinuxDriver):
     """LinuxDriver whose input thread wakes when a pending lone ESC is due, not 100 ms later."""
 
     def run_input_thread(self) -> None:
-        # XTermParser reads the wait from textual.constants each time it meets an ESC; this
-        # process runs one app, so setting it here sets it for this driver alone.
-        constants.ESCAPE_DELAY = escape_wait_seconds()  # type: ignore[misc]
+        # The parser reads the wait each time it meets an ESC; this process runs one app, so
+        # setting it here sets it for this driver alone.
+        set_escape_wait(escape_wait_seconds())
         selector = selectors.SelectSelector()
         selector.register(self.fileno, selectors.EVENT_READ)
         fileno = self.fileno
-        parser = XTermParser(self._debug)
+        parser = InputParser(self)
         decode = getincrementaldecoder("utf-8")().decode
 
         def process(events: list, final: bool = False) -> None:
@@ -71,14 +69,9 @@ class PromptEscapeDriver(LinuxDriver):
 
         try:
             while not self.exit_event.is_set():
-                # _timeout_time: when the parser gives up waiting for the rest of a sequence.
-                process(selector.select(poll_timeout(parser._timeout_time, get_time())))
+                process(selector.select(poll_timeout(parser.sequence_due(), input_clock())))
             selector.unregister(fileno)
             process(selector.select(IDLE_POLL), final=True)
         finally:
             selector.close()
-            try:
-                for _message in parser.feed(""):
-                    pass
-            except (EOFError, ParseError):
-                pass
+            parser.close()
