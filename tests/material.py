@@ -3,6 +3,7 @@ described in docs/protocol.md), with the test terminal's key, TID and merchant n
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -15,4 +16,5 @@ MERCHANT_ID: str = VECTORS["merchant_id"]
 
 
 def vector_named(name: str) -> dict:
-    return next(v for v in VECTORS["vectors"] if v["name"] == name)
+    """A copy of the vector: a test that edits it must not change what the next test reads."""
+    return copy.deepcopy(next(v for v in VECTORS["vectors"] if v["name"] == name))
