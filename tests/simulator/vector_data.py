@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from protocol.enums import Service, Status
+from protocol.fields import parse_timestamp
 from simulator.data import ServiceAppointment, SimulatorData, Terminal
-from tests.material import KEY, MERCHANT_ID, TID
+from tests.material import KEY, MERCHANT_ID, TID, vector_named
 
-# The two appointments of the vector "list response, two appointments".
-FIRST = ServiceAppointment(
-    appt_id="A20261128001",
-    merchant_id=MERCHANT_ID,
-    scheduled_at=datetime(2026, 11, 28, 10, 0),
-    service=Service.INSTALLATION,
-    status=Status.BOOKED,
-    address="成都市武侯区天府大道100号",
-    late_fee=5000,
-    free_until=datetime(2026, 11, 27, 10, 0),
-    cancel_until=datetime(2026, 11, 28, 8, 0),
-)
-SECOND = ServiceAppointment(
-    appt_id="A20261130007",
-    merchant_id=MERCHANT_ID,
-    scheduled_at=datetime(2026, 11, 30, 14, 30),
-    service=Service.REPAIR,
-    status=Status.BOOKED,
-    address="Chengdu Hi-Tech Zone, Unit 7",
-    late_fee=5000,
-    free_until=datetime(2026, 11, 29, 14, 30),
-    cancel_until=datetime(2026, 11, 30, 12, 30),
+# The late fee is not on the wire: the vector lists the second appointment at FEE 5000, and the
+# first is free at the vector's time. The host's rule (docs/protocol.md §4) needs one for both.
+LATE_FEE = 5000
+
+
+def _listed(fields: list) -> ServiceAppointment:
+    """An appointment of the vector "list response, two appointments", as the host stores it."""
+    value = dict(fields)
+    return ServiceAppointment(
+        appt_id=value["APPT_ID"],
+        merchant_id=MERCHANT_ID,
+        scheduled_at=parse_timestamp(value["SCHEDULED_AT"]),
+        service=Service(value["SERVICE"]),
+        status=Status(value["STATUS"]),
+        address=value["ADDRESS"],
+        late_fee=LATE_FEE,
+        free_until=parse_timestamp(value["FREE_UNTIL"]),
+        cancel_until=parse_timestamp(value["CANCEL_UNTIL"]),
+    )
+
+
+FIRST, SECOND = (
+    _listed(value)
+    for name, value in vector_named("list response, two appointments")["fields"]
+    if name == "APPOINTMENT"
 )
 TERMINAL = Terminal(TID, MERCHANT_ID, KEY)
 
