@@ -120,8 +120,11 @@ async def skip_pin(pilot: Pilot) -> Screen:
     return await wait_for_screen(pilot, HomeScreen)
 
 
-async def open_list(pilot: Pilot, *, through_pin: bool = False) -> Screen:
-    """Through the PIN (or past it) and the merchant check to the first page of appointments."""
+async def open_list(
+    pilot: Pilot, *, through_pin: bool = False, lands_on: type[Screen] | None = None
+) -> Screen:
+    """Through the PIN (or past it) and the merchant check to the first page of appointments, or
+    to the screen `lands_on` that shows instead (no appointment, a host problem)."""
     from screens.appointment_list import AppointmentListScreen
     from screens.merchant import MerchantScreen
 
@@ -132,7 +135,7 @@ async def open_list(pilot: Pilot, *, through_pin: bool = False) -> Screen:
     await press(pilot, "1")
     await wait_for_screen(pilot, MerchantScreen)
     await press(pilot, "enter")
-    return await wait_for_screen(pilot, AppointmentListScreen)
+    return await wait_for_screen(pilot, lands_on or AppointmentListScreen)
 
 
 async def pick(pilot: Pilot, appt_id: str) -> Screen:

@@ -266,11 +266,7 @@ def test_empty_list_has_its_own_screen(make_app, client) -> None:
     client.appointments.clear()
 
     async def scenario(pilot) -> None:
-        await skip_pin(pilot)
-        await press(pilot, "1")
-        await wait_for_screen(pilot, MerchantScreen)
-        await press(pilot, "enter")
-        empty = await wait_for_screen(pilot, EmptyListScreen)
+        empty = await open_list(pilot, lands_on=EmptyListScreen)
         assert "本商户现在没有可以取消的预约" in screen_text(empty)
         client.appointments.append(FREE)
         await press(pilot, "enter")  # ask again
@@ -284,11 +280,7 @@ def host_problem_scenario(make_app, client, error, words: str) -> None:
     client.list_script.append(error)
 
     async def scenario(pilot) -> None:
-        await skip_pin(pilot)
-        await press(pilot, "1")
-        await wait_for_screen(pilot, MerchantScreen)
-        await press(pilot, "enter")
-        problem = await wait_for_screen(pilot, HostProblemScreen)
+        problem = await open_list(pilot, lands_on=HostProblemScreen)
         assert words in screen_text(problem)
         assert "重试" in screen_text(problem)
         await press(pilot, "enter")  # retry: the host answers this time
