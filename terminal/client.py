@@ -37,7 +37,6 @@ from protocol import (
 from protocol.enums import MAX_FRAME
 from protocol.link import MAX_SENDS, wire_time
 from protocol.messages import MAX_APPOINTMENTS_PER_PAGE
-from protocol.messages import CancelAnswer
 from protocol.trace import format_record
 from terminal.journal import AppointmentUnsettledError, Attempt, AttemptState, Journal, JournalError
 from terminal.transport import LineDown, LinkDriver, SerialLine
@@ -340,7 +339,7 @@ class HostClient:
                 log.error("request id %s is the host's for %s, not %s", attempt.request_id, answer.appt_id, attempt.appt_id)
                 return self._outcome(attempt)
             if answer.result is not Result.UNKNOWN_REQUEST:
-                self._record(attempt, answer)  # type: ignore[arg-type]
+                self.journal.record_answer(attempt.request_id, answer, self._wall())  # type: ignore[arg-type]
                 return self._outcome(attempt)
             if attempt.send_count >= 2:
                 # Sent, resent, and the host still never processed it: nothing was cancelled.
@@ -389,24 +388,8 @@ class HostClient:
                 attempt.request_id, answer.result, self._wall(), message=answer.message
             )
             return True
-        self._record(attempt, answer)  # type: ignore[arg-type]
+        self.journal.record_answer(attempt.request_id, answer, self._wall())  # type: ignore[arg-type]
         return True
-
-    def _record(self, attempt: Attempt, answer: CancelAnswer) -> None:
-        if answer.result is Result.OK:
-            self.journal.mark_cancelled(
-                attempt.request_id,
-                cancel_ref=answer.cancel_ref,  # type: ignore[arg-type]
-                fee_charged=answer.fee_charged,  # type: ignore[arg-type]
-                currency=answer.currency,  # type: ignore[arg-type]
-                host_time=answer.timestamp,  # type: ignore[arg-type]
-                settled_at=self._wall(),
-                message=answer.message,
-            )
-        else:
-            self.journal.mark_refused(
-                attempt.request_id, answer.result, self._wall(), fee=answer.fee, message=answer.message
-            )
 
     def _reload(self, attempt: Attempt) -> Attempt:
         fresh = self.journal.get(attempt.request_id)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol.enums import MAX_SEQ, Reason, Result, Service
+from protocol.messages import CancelAnswer
 from terminal.pin_lockout import SCHEMA as _PIN_LOCKOUT_SCHEMA
 from terminal.sqlite_file import (
     SqliteFile,
@@ -555,6 +556,16 @@ class Journal(SqliteFile):
             "state = ?, result = ?, refused_fee = ?, host_message = ?, settled_at = ?",
             (AttemptState.REFUSED.value, int(result), fee, message, to_cell(settled_at)),
         )
+
+    def record_answer(self, request_id: str, answer: CancelAnswer, settled_at: datetime) -> None:
+        """What the host answered to the cancellation (CANCEL_RESP, or STATUS_RESP for it)."""
+        if answer.result is Result.OK:
+            self.mark_cancelled(
+                request_id, answer.cancel_ref, answer.fee_charged, answer.currency,  # type: ignore[arg-type]
+                answer.timestamp, settled_at, answer.message,  # type: ignore[arg-type]
+            )
+        else:
+            self.mark_refused(request_id, answer.result, settled_at, fee=answer.fee, message=answer.message)
 
     def get(self, request_id: str) -> Attempt | None:
         rows = self.read(f"SELECT {_COLUMNS} FROM attempt WHERE request_id = ?", (request_id,))
