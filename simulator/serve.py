@@ -141,7 +141,7 @@ class HostServer:
             tried.set()  # however the thread ends, start() waits for it no longer
 
     def _keep_serving(self, url: str, logic: HostLogic, tried: threading.Event) -> None:
-        line = SerialLine(url, self.baud, backoff=Backoff(first=_FIRST_BACKOFF))
+        line = SerialLine(url, self.baud, backoff=Backoff(first=_FIRST_BACKOFF, stable_for=Backoff.longest))
         # Said once when the line is lost and once when it is back, not on every retry.
         lost = False
         while not self._stopping.is_set():

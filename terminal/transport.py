@@ -35,17 +35,24 @@ class LineDown(Exception):
 @dataclass
 class Backoff:
     """How long a line waits before it tries its port again: `first` after a failure, doubling
-    with each failure in a row up to `longest`. A line that stayed up for `longest` seconds
-    starts from `first` again; one that fails as soon as it opens waits ever longer."""
+    with each failure in a row up to `longest`. A port that had stayed open `stable_for` seconds
+    before it failed starts from `first` again; one that fails sooner counts as one more failure
+    in the row.
+
+    The terminal opens its port for a request and must be able to try again soon after the line
+    is back, so any opening counts (`stable_for` 0). The host keeps its ports open and reopens one
+    at once when it fails, so a port that fails as soon as it opens (a pty whose other end is
+    gone) must not be reopened ten times a second: for it, `stable_for` is `longest`."""
 
     first: float = 0.5
     longest: float = 5.0
+    stable_for: float = 0.0
     failures: int = 0
 
     def next_wait(self, up_for: float | None) -> float:
         """The wait after a failure; `up_for`: how long the port had been open, None if it never
         opened."""
-        if up_for is not None and up_for >= self.longest:
+        if up_for is not None and up_for >= self.stable_for:
             self.failures = 0
         wait = min(self.first * 2**self.failures, self.longest)
         self.failures += 1

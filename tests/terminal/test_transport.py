@@ -46,11 +46,16 @@ class ScriptedLine:
         self.written.append(data)
 
 
-def test_backoff_doubles_to_the_longest_and_starts_again_after_the_line_stayed_up():
+def test_backoff_doubles_to_the_longest_and_starts_again_once_the_port_opened():
     backoff = Backoff(first=0.5, longest=5.0)
     assert [backoff.next_wait(None) for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
-    assert backoff.next_wait(1.0) == 5.0  # opened, failed at once: still the longest wait
-    assert backoff.next_wait(5.0) == 0.5  # it had stayed up a good while
+    assert backoff.next_wait(0.0) == 0.5  # the terminal's: the port opened, the line is back
+
+
+def test_a_host_port_that_fails_as_soon_as_it_opens_is_not_reopened_at_once():
+    backoff = Backoff(first=0.1, longest=5.0, stable_for=5.0)
+    assert [backoff.next_wait(0.01) for _ in range(4)] == [0.1, 0.2, 0.4, 0.8]
+    assert backoff.next_wait(5.0) == 0.1  # it had served a good while
 
 
 def test_a_port_that_cannot_open_is_tried_again_only_after_its_pause():
