@@ -2,77 +2,19 @@
 
 Bytes in, events out; events in, bytes out. Nothing here touches a port, a clock, a thread or a
 database: callers pass the time as `now`.
+
+Each module says in its own `__all__` which of its names the package exports, so the public
+names are listed once, beside their definitions.
 """
 
-from protocol.connection import (
-    FailureReason,
-    FrameDropped,
-    HostConnection,
-    RequestAccepted,
-    RequestFailed,
-    RequestReceived,
-    RequestRefused,
-    ResponseAbandoned,
-    ResponseReceived,
-    TerminalConnection,
-)
-from protocol.enums import MessageType, Reason, Result, Service, Status, Tag
-from protocol.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from protocol.link import BadFrame, LinkCounters, Timers, TraceRecord, wire_time
-from protocol.messages import (
-    Appointment,
-    CancelRequest,
-    CancelResponse,
-    EchoRequest,
-    EchoResponse,
-    ErrorResponse,
-    ListRequest,
-    ListResponse,
-    Message,
-    Request,
-    Response,
-    StatusRequest,
-    StatusResponse,
-)
-from protocol.states import State
+from protocol import connection, enums, errors, link, messages, states
+from protocol.connection import *  # noqa: F403
+from protocol.enums import *  # noqa: F403
+from protocol.errors import *  # noqa: F403
+from protocol.link import *  # noqa: F403
+from protocol.messages import *  # noqa: F403
+from protocol.states import *  # noqa: F403
 
 __all__ = [
-    "Appointment",
-    "BadFrame",
-    "CancelRequest",
-    "CancelResponse",
-    "EchoRequest",
-    "EchoResponse",
-    "ErrorResponse",
-    "FailureReason",
-    "FrameDropped",
-    "HostConnection",
-    "LinkCounters",
-    "ListRequest",
-    "ListResponse",
-    "LocalProtocolError",
-    "Message",
-    "MessageType",
-    "ProtocolError",
-    "Reason",
-    "RemoteProtocolError",
-    "Request",
-    "RequestAccepted",
-    "RequestFailed",
-    "RequestReceived",
-    "RequestRefused",
-    "Response",
-    "ResponseAbandoned",
-    "ResponseReceived",
-    "Result",
-    "Service",
-    "State",
-    "Status",
-    "StatusRequest",
-    "StatusResponse",
-    "Tag",
-    "TerminalConnection",
-    "Timers",
-    "TraceRecord",
-    "wire_time",
+    *connection.__all__, *enums.__all__, *errors.__all__, *link.__all__, *messages.__all__, *states.__all__
 ]

@@ -37,6 +37,13 @@ from protocol.messages import (
 )
 from protocol.states import ConnectionState, Role, State, Transition
 
+# What the package `protocol` exports of this module (protocol/__init__.py).
+__all__ = [
+    "FailureReason", "FrameDropped", "HostConnection", "RequestAccepted", "RequestFailed",
+    "RequestReceived", "RequestRefused", "ResponseAbandoned", "ResponseReceived",
+    "TerminalConnection",
+]
+
 
 class FailureReason(Enum):
     LINK = "link"  # the request was not taken after 3 sends

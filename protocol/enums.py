@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+# What the package `protocol` exports of this module (protocol/__init__.py).
+__all__ = ["MessageType", "Reason", "Result", "Service", "Status", "Tag"]
+
 STX = 0x02
 ETX = 0x03
 ACK = 0x06

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from protocol.enums import Result
 
+# What the package `protocol` exports of this module (protocol/__init__.py).
+__all__ = ["LocalProtocolError", "ProtocolError", "RemoteProtocolError"]
+
 
 class ProtocolError(Exception):
     """Base of both protocol errors."""

@@ -16,6 +16,9 @@ from protocol.errors import LocalProtocolError
 from protocol.frame import frame_body
 from protocol.framer import AbandonedFrame, ControlByte, CorruptFrame, FrameReader, GoodFrame, Noise
 
+# What the package `protocol` exports of this module (protocol/__init__.py).
+__all__ = ["BadFrame", "LinkCounters", "Timers", "TraceRecord", "wire_time"]
+
 MAX_SENDS = 3
 BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
 

@@ -23,6 +23,13 @@ from protocol.fields import (
     parse_timestamp,
 )
 
+# What the package `protocol` exports of this module (protocol/__init__.py).
+__all__ = [
+    "Appointment", "CancelRequest", "CancelResponse", "EchoRequest", "EchoResponse",
+    "ErrorResponse", "ListRequest", "ListResponse", "Message", "Request", "Response",
+    "StatusRequest", "StatusResponse",
+]
+
 MAX_APPOINTMENTS_PER_PAGE = 8
 
 def _tag(tag: Tag, *, optional: bool = False, default: Any = None) -> Any:

@@ -10,6 +10,9 @@ from enum import Enum
 
 from protocol.errors import LocalProtocolError
 
+# What the package `protocol` exports of this module (protocol/__init__.py).
+__all__ = ["State"]
+
 
 class Role(Enum):
     TERMINAL = "terminal"
