@@ -13,7 +13,7 @@ This module imports nothing of the project but protocol/: the simulator uses it 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Callable, Protocol
 
 import serial
@@ -71,7 +71,7 @@ class SerialLine:
     ) -> None:
         self.url = url
         self.baud = baud
-        self._clock = clock
+        self.clock = clock
         self._open_port = open_port
         self._backoff = backoff or Backoff()
         self._port: Any = None
@@ -81,7 +81,7 @@ class SerialLine:
 
     def retry_in(self) -> float:
         """Seconds until the port may be tried again (0 when it may be tried now)."""
-        return max(0.0, self._next_attempt - self._clock())
+        return max(0.0, self._next_attempt - self.clock())
 
     def open(self) -> None:
         if self._port is not None:
@@ -94,7 +94,7 @@ class SerialLine:
             self._port = self._open_port(self.url, baudrate=self.baud, timeout=0, exclusive=True)
         except _PORT_ERRORS as exc:
             raise self.failed(f"cannot open: {exc}") from None
-        self._opened_at = self._clock()
+        self._opened_at = self.clock()
         self.last_problem = None
 
     def write(self, data: bytes) -> None:
@@ -133,10 +133,10 @@ class SerialLine:
 
     def failed(self, problem: str) -> LineDown:
         """Close the port after `problem`, schedule the next try, and return the LineDown to raise."""
-        up_for = None if self._port is None or self._opened_at is None else self._clock() - self._opened_at
+        up_for = None if self._port is None or self._opened_at is None else self.clock() - self._opened_at
         self.close()
         self.last_problem = problem
-        self._next_attempt = self._clock() + self._backoff.next_wait(up_for)
+        self._next_attempt = self.clock() + self._backoff.next_wait(up_for)
         return LineDown(f"{self.url}: {problem}")
 
 
@@ -161,32 +161,24 @@ IDLE_READ = 0.2
 Tap = Callable[[str, bytes, float], None]
 
 
+@dataclass
 class LinkDriver:
     """Drives one connection over one line. `tap(direction, data, now)` sees every byte read
     ("rx") and written ("tx"), for captures and live views."""
 
-    def __init__(
-        self,
-        line: SerialLine,
-        connection: Pumpable,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        busy_read: float = BUSY_READ,
-        idle_read: float = IDLE_READ,
-        tap: Tap | None = None,
-    ) -> None:
-        self.line = line
-        self.connection = connection
-        self._clock = clock
-        self._busy_read = busy_read
-        self._idle_read = idle_read
-        self.tap = tap
+    line: SerialLine
+    connection: Pumpable
+    _: KW_ONLY
+    clock: Callable[[], float] = time.monotonic
+    busy_read: float = BUSY_READ
+    idle_read: float = IDLE_READ
+    tap: Tap | None = None
 
     def write(self, data: bytes) -> None:
         if data:
             self.line.write(data)
             if self.tap is not None:
-                self.tap("tx", data, self._clock())
+                self.tap("tx", data, self.clock())
 
     def flush(self) -> None:
         """Write what the connection owes now: ACK/NAK and resends due."""
@@ -202,14 +194,14 @@ class LinkDriver:
         answer, the idle read otherwise); take them in, run the timers that are due, write what
         is owed. Returns the events that came of it."""
         connection = self.connection
-        now = self._clock()
+        now = self.clock()
         due = [moment for moment in (connection.get_timer(), wake_at) if moment is not None]
         if due:
-            wait = min(max(min(due) - now, 0.0), self._busy_read)
+            wait = min(max(min(due) - now, 0.0), self.busy_read)
         else:
-            wait = self._busy_read if waiting else self._idle_read
+            wait = self.busy_read if waiting else self.idle_read
         data = self.line.read(wait)
-        now = self._clock()
+        now = self.clock()
         if data:
             if self.tap is not None:
                 self.tap("rx", data, now)
@@ -222,7 +214,7 @@ class LinkDriver:
         """Take in, and answer, what already waits on the line without waiting for more (a late
         answer to an earlier request), so it cannot pass for the answer to the next one."""
         while data := self.line.read(0):
-            now = self._clock()
+            now = self.clock()
             if self.tap is not None:
                 self.tap("rx", data, now)
             self.connection.receive_data(data, now)
