@@ -430,8 +430,8 @@ def test_pos_sim_cable_refuses_an_impossible_probability() -> None:
     [
         (["--flip", "-0.1"], "argument --flip: '-0.1' is not a probability"),
         (["--noise", "lots"], "argument --noise: 'lots' is not a probability"),
-        (["--baud", "0"], "argument --baud: '0' is not a baud rate; write a positive whole number"),
-        (["--baud", "96OO"], "argument --baud: '96OO' is not a baud rate"),
+        (["--baud", "0"], "argument --baud: '0' is not a supported speed; use one of 9600, 19200"),
+        (["--baud", "96OO"], "argument --baud: '96OO' is not a supported speed"),
         (["--unplug", "5000"], "argument --unplug: '5000' has no ':'; write START_MS:LENGTH_MS"),
         (["--unplug", "5000:-2"], "write START_MS:LENGTH_MS"),
         (["--seed", "x"], "argument --seed: 'x' is not a seed"),

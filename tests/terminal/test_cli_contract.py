@@ -1,7 +1,7 @@
 """What `pos-terminal list` and `cancel` promise a technician, run as real processes against the
 real simulated host over a pty cable: why an appointment can no longer be cancelled instead of a
 fee, a page past the last refused with the number of pages, and every failure's JSON naming its
-error.
+error. And one list of line speeds for the terminal, `pos-sim host` and `pos-sim cable`.
 
 `list` judges on the machine's clock, as the terminal's screens do, so the host's clock is fixed
 at the instant the test starts and the appointments are placed around it: the test means the
@@ -10,12 +10,16 @@ same on any date."""
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import datetime
 
 import pytest
 
 from tests.simulated_host import FREE, IN_PROGRESS, TOO_LATE, WITH_FEE, MovableClock, data_around, simulated_host
+from tests.hil.sim_processes import POS_SIM
 from tests.terminal.test_cli import run, write_config
+
+SPEEDS = "use one of 9600, 19200, 38400, 57600, 115200, 921600"
 
 
 @pytest.fixture
@@ -74,3 +78,16 @@ def test_every_failure_comes_as_json_with_its_error_and_json_is_taken_after_the_
     assert (document["ok"], document["error"], document["result"], document["fee_now"]) == (
         False, "refused", "FEE_CHANGED", 5000,
     )
+
+
+def test_the_terminal_the_host_and_the_cable_refuse_the_same_speed_naming_the_same_list(tmp_path):
+    config = write_config(tmp_path, "/dev/null-port")
+    config.write_text(config.read_text(encoding="utf-8").replace("[link]\n", "[link]\nbaud = 14400\n"), encoding="utf-8")
+    terminal = run(config, "echo")
+    assert terminal.returncode == 2
+    assert f"link.baud: 14400 is not a supported speed; {SPEEDS}." in terminal.stderr
+
+    for command in (["host", "--port", "/dev/null-port"], ["cable"]):
+        simulator = subprocess.run([POS_SIM, *command, "--baud", "14400"], capture_output=True, text=True, timeout=60)
+        assert simulator.returncode == 2 and simulator.stdout == ""
+        assert f"argument --baud: '14400' is not a supported speed; {SPEEDS}" in simulator.stderr
