@@ -71,3 +71,14 @@ def test_a_second_demo_process_is_refused_naming_the_first_and_leaves_its_state_
     assert history.returncode == 0, history.stderr
     assert [a["appt_id"] for a in json.loads(history.stdout)["attempts"]] == ["DEMO0001"]
     assert demo(env, "list").returncode == 0
+
+
+def test_a_damaged_demo_host_database_is_refused_with_how_to_start_afresh(tmp_path):
+    env = clean_env(tmp_path / "home")
+    folder = tmp_path / "home" / "data" / "pos-terminal" / "demo-mode"
+    folder.mkdir(parents=True)
+    (folder / "demo-host.sqlite").write_bytes(b"not a database, " * 64)
+    result = demo(env, "history")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "the demo host's database cannot be used" in result.stderr
+    assert f"delete the folder {folder} and start again" in result.stderr
