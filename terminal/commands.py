@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from protocol import Result
+from terminal.cancel_terms import CancelTerms
 from terminal.client import (
     AppointmentPage,
     CancelOutcome,
@@ -21,7 +22,6 @@ from terminal.client import (
     HostRefusal,
     LinkFailure,
 )
-from terminal.cancel_terms import CancelTerms
 from terminal.catalogue import format_money, result_text
 from terminal.command_output import CommandOutput
 from terminal.config import ConfigError, TerminalConfig

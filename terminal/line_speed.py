@@ -1,4 +1,4 @@
-"""The speeds a serial line runs at in this product (docs/protocol.md, "The line"): the terminal's
+"""The speeds a serial line runs at in this product (docs/protocol.md, section 1): the terminal's
 config, `pos-sim host --baud` and `pos-sim cable --baud` take these and no other, so a bench that
 one of them accepts is never refused by another.
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 LINE_SPEEDS = (9600, 19200, 38400, 57600, 115200, 921600)
+LINE_SPEEDS_TEXT = ", ".join(map(str, LINE_SPEEDS))  # as messages and help texts list them
 
 
 def check_line_speed(value: int | str) -> int:
@@ -19,9 +20,9 @@ def check_line_speed(value: int | str) -> int:
         baud = int(value)
     except ValueError:
         baud = None
-    if baud not in LINE_SPEEDS or isinstance(value, bool):
+    if baud not in LINE_SPEEDS:
         shown = repr(value) if isinstance(value, str) else str(value)
-        raise ValueError(f"{shown} is not a supported speed; use one of {', '.join(map(str, LINE_SPEEDS))}")
+        raise ValueError(f"{shown} is not a supported speed; use one of {LINE_SPEEDS_TEXT}")
     return baud
 
 
