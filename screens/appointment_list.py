@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from screens.cancel_terms import CancelTerms
 from screens.details import DetailsScreen
 from screens.empty_list import EmptyListScreen
 from screens.host_problem import HostProblemScreen
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen, ScreenBody, clock_of, return_to
 from screens.prose import Prose
 from screens.waiting import Answer, Call, WaitingScreen
+from terminal.cancel_terms import CancelTerms
 from terminal.catalogue import N_, day_time, service_name
 from terminal.client import AppointmentPage
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.app import ComposeResult
 
-from screens.cancel_terms import CancelTerms
 from screens.field_table import FieldTable
 from screens.keypad import BACK, SCROLL_DOWN, SCROLL_UP, Key, KeypadScreen, clock_of
 from screens.prose import Prose
 from screens.reason import ReasonScreen
+from terminal.cancel_terms import CancelTerms
 from terminal.catalogue import N_, day_time, service_name, status_name
 
 if TYPE_CHECKING:

@@ -293,11 +293,57 @@ class _Direction:
             self.unread.clear()
 
 
+def _link_in_use(link: Path) -> str:
+    target = os.path.realpath(link)
+    holders = _processes_holding(target)
+    if holders:
+        return (f"{link} is taken: it leads to {target}, which {', '.join(holders)} holds open. Stop that "
+                "cable first, or choose another link path")
+    return (f"{link} is taken: it leads to {target}, which is in use. Stop the cable that made it, or, if "
+            f"no cable is running, remove the link (rm {link}); or choose another link path")
+
+
+def _processes_holding(device: str) -> list[str]:
+    """'pid N (command)' for each process that has `device` open, as far as /proc shows (on Linux,
+    the processes of this user): a cable keeps its ptys open for as long as it runs."""
+    holders = []
+    for process in sorted(Path("/proc").glob("[0-9]*"), key=lambda entry: int(entry.name)):
+        if _has_open(process, device):
+            holders.append(f"pid {process.name} ({_command(process)})")
+    return holders
+
+
+def _has_open(process: Path, device: str) -> bool:
+    try:
+        descriptors = list((process / "fd").iterdir())
+    except OSError:  # another user's process, or one that has ended
+        return False
+    for descriptor in descriptors:
+        try:
+            if os.readlink(descriptor) == device:
+                return True
+        except OSError:  # closed meanwhile
+            continue
+    return False
+
+
+def _command(process: Path) -> str:
+    try:
+        argv = (process / "cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return "?"
+    words = [word for word in argv if word]
+    if len(words) > 1 and Path(words[0]).name.startswith("python"):
+        words = words[1:]  # `python …/bin/pos-sim cable …`: the script is what was run
+    return " ".join([Path(words[0]).name, *words[1:]]) if words else "?"
+
+
 class NullModemCable:
     """Two pty endpoints, A and B, joined crosswise: what is written at A is read at B and back.
 
     start() opens the ptys and the relay thread and returns at once; path_a and path_b are then
-    the endpoints' device paths. stop() ends the relay, closes the ptys and removes the links.
+    the endpoints' device paths; a link path that leads to a pty still open (another cable's) is
+    refused. stop() ends the relay, closes the ptys and removes the links that still lead to them.
     Usable as a context manager. `unplug_clock` (seconds, monotonic) is what unplug windows are
     measured on; tests pass their own to step through windows without waiting.
     """
@@ -421,7 +467,11 @@ class NullModemCable:
 
     def _make_link(self, link: Path, path: str) -> None:
         if link.is_symlink():
-            # Most likely left behind by a cable that was killed; the caller asked for this name.
+            if link.exists():
+                # It leads to a pty that is still open: another cable's, which taking the name would
+                # cut off from whoever opens it next, and which that cable would delete on exit.
+                raise CableSetupError(_link_in_use(link))
+            # Its pty is gone, with the cable that was killed; the caller asked for this name.
             link.unlink()
         elif link.exists():
             raise CableSetupError(f"{link} already exists and is not a symlink; remove it or choose another link path")

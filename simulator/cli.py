@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from simulator.cable import CableCounters, CableSettings, CableSetupError, NullModemCable, UnplugWindow
 from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE
+from terminal.line_speed import LINE_SPEEDS_TEXT, line_speed_argument
 
 if TYPE_CHECKING:
     from simulator.serve import HostServer
@@ -69,7 +70,7 @@ def _add_cable_parser(subparsers: argparse._SubParsersAction) -> None:
             "It then prints what it did to stderr."
         ),
     )
-    cable.add_argument("--baud", type=_baud, metavar="N", help="pace each direction at N baud, 10 bits a byte")
+    cable.add_argument("--baud", type=line_speed_argument, metavar="N", help=f"pace each direction at N baud, 10 bits a byte; N is one of {LINE_SPEEDS_TEXT}")
     cable.add_argument("--drop", type=_probability, default=0.0, metavar="P", help="chance that a byte is lost")
     cable.add_argument("--flip", type=_probability, default=0.0, metavar="P", help="chance that one bit of a byte is flipped")
     cable.add_argument("--dup", type=_probability, default=0.0, metavar="P", help="chance that a byte arrives twice")
@@ -174,16 +175,6 @@ def _probability(text: str) -> float:
     return probability
 
 
-def _baud(text: str) -> int:
-    try:
-        baud = int(text)
-    except ValueError:
-        baud = 0
-    if baud <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a baud rate; write a positive whole number, such as 9600")
-    return baud
-
-
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -214,7 +205,7 @@ def _add_host_parser(subparsers: argparse._SubParsersAction) -> None:
     host.add_argument(
         "--port", action="append", required=True, metavar="URL", help="a serial line to serve (repeatable)"
     )
-    host.add_argument("--baud", type=_baud, default=115200, metavar="N", help="line speed (default 115200)")
+    host.add_argument("--baud", type=line_speed_argument, default=115200, metavar="N", help=f"line speed, one of {LINE_SPEEDS_TEXT} (default 115200)")
     host.add_argument("--data", metavar="FILE.toml", help="terminals and appointments to serve (format: docs/host-data.md)")
     host.add_argument("--db", metavar="FILE", help="the host's database; reopened as it is, kept across restarts")
     host.add_argument(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from terminal.line_speed import line_speed_argument
+
 # The checkout this module was loaded from (an editable install); absent in an installed wheel.
 CHECKOUT_CONFIG = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
@@ -31,7 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a second adapter, joined to --hil-port by a null-modem cable, where the suite starts pos-sim host; "
         "omit it when a real provider host is on the line (then only read-only scenarios run)",
     )
-    group.addoption("--hil-baud", type=int, default=115200, metavar="N", help="line speed with --hil-port (default 115200)")
+    group.addoption("--hil-baud", type=line_speed_argument, default=115200, metavar="N", help="line speed with --hil-port (default 115200)")
     group.addoption(
         "--hil-allow-cancel", action="store_true",
         help="against a real provider host, also run the scenarios that cancel an appointment",

@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("ui", help="the terminal app (default)")
     commands.add_parser("echo", help="link test", parents=[json_after])
     listing = commands.add_parser("list", help="the merchant's appointments", parents=[json_after])
-    listing.add_argument("--page", type=_page, default=0, metavar="N", help="0-based page")
+    listing.add_argument("--page", type=_page, default=0, metavar="N", help="the page, counting from 0 (the first page is --page 0)")
     cancel = commands.add_parser("cancel", help="cancel an appointment", parents=[json_after])
     cancel.add_argument("appt_id", metavar="APPT_ID")
     cancel.add_argument("--reason", type=_reason, required=True, metavar="N", help=REASONS)

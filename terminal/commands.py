@@ -9,9 +9,11 @@ import argparse
 import logging
 import signal
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from protocol import Result
+from terminal.cancel_terms import CancelTerms
 from terminal.client import (
     AppointmentPage,
     CancelOutcome,
@@ -157,44 +159,68 @@ def _echo(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput
     return EXIT_DONE
 
 
-def _appointment_json(appointment) -> dict[str, Any]:
+def _appointment_json(terms: CancelTerms) -> dict[str, Any]:
+    appointment = terms.appointment
     return {
         "appt_id": appointment.appt_id,
         "scheduled_at": appointment.scheduled_at.isoformat(),
         "service": appointment.service.name.lower(),
         "status": appointment.status.name.lower(),
         "address": appointment.address,
-        "fee": appointment.fee,
+        "cancellable": terms.cancellable,
+        "terms": terms.terms.value,
+        # What cancelling costs now; none when it can no longer be cancelled.
+        "fee": appointment.fee if terms.cancellable else None,
+        "why_not": None if terms.cancellable else " ".join(terms.sentences(COMMAND_LINE_LOCALE)),
         "currency": appointment.currency,
         "free_until": appointment.free_until.isoformat(),
         "cancel_until": appointment.cancel_until.isoformat(),
     }
 
 
+def _appointment_line(terms: CancelTerms) -> str:
+    appointment = terms.appointment
+    if terms.cancellable:
+        fee = terms.short(COMMAND_LINE_LOCALE)
+        cost = (f"cancel now: {fee:>8}  free until {appointment.free_until:%m-%d %H:%M}, "
+                f"possible until {appointment.cancel_until:%m-%d %H:%M}")
+    else:
+        cost = " ".join(terms.sentences(COMMAND_LINE_LOCALE))
+    return (
+        f"{appointment.appt_id}  {appointment.scheduled_at:%Y-%m-%d %H:%M}  "
+        f"{appointment.service.name.lower():12} {appointment.status.name.lower():11} "
+        f"{cost}\n    {appointment.address}"
+    )
+
+
 @_guarded
 def _list(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     page: AppointmentPage = runtime.client.list_appointments(args.page)
+    if args.page >= page.page_count:
+        return out.fail(EXIT_USAGE, "usage", _no_such_page(args.page, page), total=page.total, pages=page.page_count)
+    # Judged on this machine's clock, as the terminal's screens judge it; the host judges again.
+    now = datetime.now()
+    listed = [CancelTerms.now(appointment, now) for appointment in page.appointments]
     lines = [f"page {page.page + 1} of {page.page_count}, {page.total} appointments"]
-    for appointment in page.appointments:
-        fee = "free" if appointment.fee == 0 else format_money(appointment.fee, appointment.currency)
-        lines.append(
-            f"{appointment.appt_id}  {appointment.scheduled_at:%Y-%m-%d %H:%M}  "
-            f"{appointment.service.name.lower():12} {appointment.status.name.lower():11} "
-            f"cancel now: {fee:>8}  free until {appointment.free_until:%m-%d %H:%M}, "
-            f"possible until {appointment.cancel_until:%m-%d %H:%M}\n    {appointment.address}"
-        )
+    lines += [_appointment_line(terms) for terms in listed]
     out.emit(
         {
             "ok": True,
             "total": page.total,
             "page": page.page,
             "pages": page.page_count,
-            "appointments": [_appointment_json(a) for a in page.appointments],
+            "appointments": [_appointment_json(terms) for terms in listed],
             "message": page.message,
         },
         "\n".join(lines),
     )
     return EXIT_DONE
+
+
+def _no_such_page(asked: int, page: AppointmentPage) -> str:
+    count = page.page_count
+    pages = "1 page, --page 0" if count == 1 else f"{count} pages, --page 0 to --page {count - 1}"
+    return f"there is no --page {asked}: the host lists {page.total} appointments on {pages} (pages count from 0)"
 
 
 def attempt_json(attempt: Attempt) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from terminal.catalogue import LOCALES, PAPER_WIDTHS
+from terminal.line_speed import check_line_speed
 from terminal.supervisor_pin import PinHashError, parse_pin_hash
 
 CONFIG_ENV = "POS_TERMINAL_CONFIG"
-BAUD_RATES = (9600, 19200, 38400, 57600, 115200, 921600)
 KEY_BYTES = 32
 
 DEMO_TID = "TEST0001"
@@ -429,11 +429,10 @@ def _parse_key_text(content: bytes) -> TerminalKey | None:
 def _link_settings(reader: _Reader) -> LinkSettings:
     port = reader.get("link", "port", str, default="").strip() or None
     baud = reader.get("link", "baud", int, default=115200)
-    if baud not in BAUD_RATES:
-        raise reader.fail(
-            "link.baud",
-            f"{baud} is not a supported speed; use one of " + ", ".join(map(str, BAUD_RATES)) + ".",
-        )
+    try:
+        check_line_speed(baud)
+    except ValueError as problem:
+        raise reader.fail("link.baud", f"{problem}.") from None
     timers = {}
     for key, default in (("t_char_ms", 200), ("t_ack_ms", 500), ("t_resp_ms", 10_000)):
         value = reader.get("link", key, int, default=default)

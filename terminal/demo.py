@@ -1,6 +1,11 @@
 """The built-in simulated host for demo and training mode: the simulator's demo data, served
 in-process on one end of a virtual null-modem cable, so the terminal still talks over a real pty
-exactly as it would to a provider's host."""
+exactly as it would to a provider's host.
+
+Its database is kept in the demo's folder, beside the demo journal, so what one run cancelled
+stays cancelled in the next (the journal and the host must agree). At each start the demo
+appointments are placed around the current time again: the same ids, new times, and those
+cancelled stay cancelled (simulator.data.demo_data, HostStore.load)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from typing import Callable
 from simulator.cable import NullModemCable
 from simulator.data import demo_data
 from simulator.serve import HostServer
-from simulator.store import HostStore
+from simulator.store import HostStore, StoreError
+from terminal.journal import JournalError
 
 
 @dataclass
@@ -21,13 +27,18 @@ class DemoHost:
     stop: Callable[[], None]
 
 
-def start_demo_host(workdir: Path, *, clock: Callable[[], datetime] = datetime.now) -> DemoHost:
-    store_path = Path(workdir) / "demo-host.sqlite"
-    store = HostStore(store_path)
+def start_demo_host(folder: Path, *, clock: Callable[[], datetime] = datetime.now) -> DemoHost:
+    """Serve the demo host on a new cable, its database in `folder`; JournalError when that
+    database cannot be used (the demo's folder, like a journal, is this terminal's state)."""
+    store_path = Path(folder) / "demo-host.sqlite"
     try:
-        store.load(demo_data(clock()))
-    finally:
-        store.close()
+        with HostStore(store_path) as store:
+            store.load(demo_data(clock()))
+    except StoreError as problem:
+        raise JournalError(
+            f"the demo host's database cannot be used ({problem}). It holds demo data only: delete "
+            f"the folder {folder} and start again, and the demo begins afresh."
+        ) from None
     cable = NullModemCable().start()
     try:
         server = HostServer([cable.path_b], store_path, clock=clock).start()

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -52,6 +50,14 @@ class TerminalRuntime:
             self._cleanups.pop()()
 
 
+def simulated_data_dir(*, training: bool) -> Path:
+    """Where demo mode, or training mode, keeps its journal and its simulated host's database from
+    one run to the next (README, "Demo mode"): a folder of the user's data dir, as the journal's
+    default place is. Not the demo terminal's folder ("demo"), whose journal `--port` without a
+    config keeps against a host elsewhere: that host knows nothing of the built-in one's."""
+    return default_data_dir() / ("training" if training else "demo-mode")
+
+
 def read_config(config_arg: str | None, port_arg: str | None) -> TerminalConfig:
     """The config named on the command line or in the environment, else the demo terminal;
     --port replaces the configured port. Raises ConfigError."""
@@ -86,7 +92,8 @@ def config_as_run(config: TerminalConfig, *, training: bool) -> TerminalConfig:
 
 def open_terminal(config: TerminalConfig, *, training: bool = False) -> TerminalRuntime:
     """Open everything the config names. Demo mode (no port) and training mode run against the
-    built-in simulated host with demo data, with a journal of their own that lasts this run."""
+    built-in simulated host with demo data, with a journal of their own; both, and the host's
+    database, are kept in simulated_data_dir from one run to the next."""
     from protocol import Timers
     from terminal.client import HostClient
     from terminal.journal import Journal
@@ -98,21 +105,23 @@ def open_terminal(config: TerminalConfig, *, training: bool = False) -> Terminal
     simulated = training or config.demo
     try:
         if simulated:
-            from terminal.demo import start_demo_host  # the simulator loads only when wanted
-
-            workdir = Path(tempfile.mkdtemp(prefix="pos-terminal-demo-"))
-            cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
-            host = start_demo_host(workdir)
-            cleanups.append(host.stop)
-            demo = demo_config(workdir)
+            folder = simulated_data_dir(training=training)
+            demo = demo_config(folder)
             if training:
                 # Practice keeps the terminal's own language and printer, never its journal or key.
                 config = replace(config_as_run(config, training=True), journal=demo.journal)
             else:
                 config = demo
-            config = replace(config, link=replace(config.link, port=host.port))
+        # First: a second process on the same journal (and so on the same demo folder) is refused
+        # here, before it touches the demo host's database.
         journal = Journal.open(config.journal.path)
         cleanups.append(journal.close)
+        if simulated:
+            from terminal.demo import start_demo_host  # the simulator loads only when wanted
+
+            host = start_demo_host(folder)
+            cleanups.append(host.stop)
+            config = replace(config, link=replace(config.link, port=host.port))
         link = config.link
         client = HostClient(
             tid=config.terminal.tid,

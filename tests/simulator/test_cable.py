@@ -20,6 +20,7 @@ import serial
 
 from simulator.cable import CableSettings, DirectionCounters, NullModemCable, UnplugWindow
 from simulator.cli import main
+from tests.hil.sim_processes import sim_cable
 
 DEADLINE = 10.0
 
@@ -430,8 +431,8 @@ def test_pos_sim_cable_refuses_an_impossible_probability() -> None:
     [
         (["--flip", "-0.1"], "argument --flip: '-0.1' is not a probability"),
         (["--noise", "lots"], "argument --noise: 'lots' is not a probability"),
-        (["--baud", "0"], "argument --baud: '0' is not a baud rate; write a positive whole number"),
-        (["--baud", "96OO"], "argument --baud: '96OO' is not a baud rate"),
+        (["--baud", "0"], "argument --baud: '0' is not a supported speed; use one of 9600, 19200"),
+        (["--baud", "96OO"], "argument --baud: '96OO' is not a supported speed"),
         (["--unplug", "5000"], "argument --unplug: '5000' has no ':'; write START_MS:LENGTH_MS"),
         (["--unplug", "5000:-2"], "write START_MS:LENGTH_MS"),
         (["--seed", "x"], "argument --seed: 'x' is not a seed"),
@@ -450,6 +451,38 @@ def test_pos_sim_cable_refuses_a_link_path_taken_by_a_file(tmp_path: Path, capsy
     assert main(["cable", "--link-a", str(taken)]) == 2
     assert "already exists and is not a symlink" in capsys.readouterr().err
     assert taken.read_text() == "not a link"
+
+
+def test_a_second_cable_on_a_running_cables_links_is_refused_and_names_the_first(tmp_path: Path) -> None:
+    links = tmp_path / "terminal-port", tmp_path / "host-port"
+    with sim_cable(tmp_path, link_a=links[0], link_b=links[1]) as first:
+        for option, link in zip(("--link-a", "--link-b"), links):
+            second = subprocess.run([*_pos_sim(), "cable", option, str(link)], capture_output=True, text=True,
+                                    timeout=DEADLINE)
+            assert second.returncode == 2 and second.stdout == ""
+            assert f"pos-sim cable: {link} is taken: it leads to" in second.stderr
+            assert f"pid {first.process.pid} (pos-sim cable --link-a {links[0]}" in second.stderr
+            assert "Stop that cable first, or choose another link path" in second.stderr
+        # The first cable still owns both names, and removes them when it stops.
+        assert (os.readlink(links[0]), os.readlink(links[1])) == (first.path_a, first.path_b)
+    assert first.process.returncode == 0
+    assert not any(link.is_symlink() for link in links)
+
+
+def test_a_link_whose_pty_is_gone_is_taken_over(tmp_path: Path) -> None:
+    link = tmp_path / "terminal-port"
+    link.symlink_to(tmp_path / "pts-of-a-killed-cable")
+    with NullModemCable(link_a=link) as cable:
+        assert os.readlink(link) == cable.path_a
+    assert not link.is_symlink()
+
+
+def test_a_cable_leaves_its_link_alone_once_it_leads_elsewhere(tmp_path: Path) -> None:
+    link = tmp_path / "terminal-port"
+    with NullModemCable(link_a=link):
+        link.unlink()
+        link.symlink_to(tmp_path / "someone-elses")
+    assert os.readlink(link) == str(tmp_path / "someone-elses")
 
 
 def test_pos_sim_without_a_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

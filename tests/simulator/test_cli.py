@@ -116,7 +116,7 @@ def test_pos_sim_host_serves_demo_data_in_a_temporary_db_and_stops_on_sigint(tmp
         (["host", "--port", "x", "--now", "27/11/2026"], "'27/11/2026' is not a local time; write YYYY-MM-DDTHH:MM:SS"),
         (["host", "--port", "x", "--busy", "2"], "'2' is not a probability"),
         (["host", "--port", "x", "--delay", "-5"], "'-5' is not a delay; write whole milliseconds"),
-        (["host", "--port", "x", "--baud", "fast"], "'fast' is not a baud rate"),
+        (["host", "--port", "x", "--baud", "fast"], "'fast' is not a supported speed; use one of 9600"),
         (["host", "--port", "x", "--seed", "abc"], "'abc' is not a seed"),
         (["host", "--port", "/nonexistent/tty"], "cannot open --port /nonexistent/tty"),
         (["report"], "the following arguments are required: --db"),

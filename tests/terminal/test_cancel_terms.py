@@ -1,10 +1,14 @@
-"""What cancelling costs now, in words: free until, a fee now, not after, too late, in progress."""
+"""What cancelling costs now, in words: free until, a fee now, not after; or why it cannot be:
+too late, in progress, over, cancelled already."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from screens.cancel_terms import CancelTerms, Terms
+from protocol.enums import Status
+
+from terminal.cancel_terms import CancelTerms, Terms
 from tests.screens.scripted_client import FREE, IN_PROGRESS, NOW, TOO_LATE, WITH_FEE
 
 
@@ -38,3 +42,12 @@ def test_a_visit_in_progress_cannot_be_cancelled() -> None:
     terms = CancelTerms.now(IN_PROGRESS, datetime(2026, 11, 27, 6, 0))
     assert terms.terms is Terms.IN_PROGRESS and not terms.cancellable
     assert terms.sentences("zh_CN") == ["不能取消：服务已经开始。"]
+
+
+def test_a_visit_over_or_cancelled_already_says_so() -> None:
+    over = CancelTerms.now(replace(FREE, status=Status.COMPLETED), NOW)
+    assert over.terms is Terms.COMPLETED and not over.cancellable
+    assert (over.short("en"), over.sentences("en")) == ("completed", ["It cannot be cancelled: the visit is over."])
+    cancelled = CancelTerms.now(replace(FREE, status=Status.CANCELLED), NOW)
+    assert cancelled.terms is Terms.CANCELLED and not cancelled.cancellable
+    assert (cancelled.short("zh_CN"), cancelled.sentences("zh_CN")) == ("已取消", ["不能取消：预约已经取消。"])
