@@ -96,10 +96,15 @@ def requests_table(requests: Sequence[Cancellation], *, naming: str) -> list[str
                 named,
                 words(request.reason.name),
                 "cancelled" if request.result is Result.OK else words(request.result.name),
-                _fee_words(request),
+                fee_words(request),
                 request.cancel_ref or "",
             )
         )
+    return aligned(rows)
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells as indented lines, each column as wide as its widest cell."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 
@@ -114,7 +119,8 @@ def words(name: str) -> str:
     return name.lower().replace("_", " ")
 
 
-def _fee_words(request: Cancellation) -> str:
+def fee_words(request: Cancellation) -> str:
+    """The fee a request was charged ("free", "¥50.00"), or the fee a FEE_CHANGED refusal asked."""
     if request.result is Result.OK:
         return format_money(request.fee_charged, request.currency or CURRENCY_CNY) if request.fee_charged else "free"
     if request.fee is not None:  # FEE_CHANGED quotes the fee it would take
