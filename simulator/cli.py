@@ -237,6 +237,7 @@ class _StartupError(Exception):
 def _run_host(args: argparse.Namespace) -> int:
     # Imported here so that `pos-sim cable` does not pay for sqlite and the protocol.
     from simulator.data import DataError, demo_data, load_data
+    from simulator.db_command import describe_load
     from simulator.serve import HostServer
     from simulator.store import HostStore, StoreError
 
@@ -251,7 +252,7 @@ def _run_host(args: argparse.Namespace) -> int:
         try:
             data = load_data(args.data) if args.data else demo_data(clock())
             with HostStore(store_path) as store:
-                store.load(data)
+                loaded = store.load(data)
             _check_ports(args.port, args.baud)
             trace = _open_trace(args.trace, cleanup)
         except (DataError, StoreError, _StartupError) as problem:
@@ -268,6 +269,7 @@ def _run_host(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
         clock_text = f"fixed at {fixed_now:%Y-%m-%dT%H:%M:%S}" if fixed_now else "the machine's"
+        print(f"pos-sim host: {describe_load(loaded, data, str(store_path))}", file=sys.stderr, flush=True)
         _serve_until_signalled(
             server,
             f"pos-sim host: serving {', '.join(args.port)} at {args.baud} baud; db {store_path}"

@@ -14,6 +14,7 @@ import pytest
 from protocol import CancelRequest, Reason, RequestReceived, Status
 from simulator.cli import main
 from simulator.data import demo_data, load_data
+from simulator.db_command import describe_load
 from simulator.host import HostLogic
 from simulator.store import HostStore
 from tests.material import MERCHANT_ID, TID
@@ -294,3 +295,24 @@ def test_a_damaged_database_is_refused_with_what_to_do(db: Path, capsys) -> None
 def test_a_bad_time_is_a_usage_error(capsys) -> None:
     code, _, err = run(capsys, "db", "--now", "tomorrow", "list")
     assert code == 2 and "'tomorrow' is not a local time; write YYYY-MM-DDTHH:MM:SS" in err
+
+
+# -- what a host's start loaded
+
+
+def test_a_start_says_what_the_data_added_and_what_else_the_database_holds(tmp_path: Path) -> None:
+    with HostStore(tmp_path / "host.db") as store:
+        store.load(data_around(NOW))
+        HostLogic(store, lambda: NOW).respond(
+            RequestReceived(CancelRequest(MERCHANT_ID, FREE, "R1", Reason.OTHER, 0, "00", NOW), 1, TID)
+        )
+        demo = demo_data(NOW)
+        first = describe_load(store.load(demo), demo, "host.db")
+        around = data_around(NOW)
+        second = describe_load(store.load(around), around, "host.db")
+    assert first == (
+        "loaded built-in demo data around 2026-11-27T09:30:00 into db host.db: 1 terminal (0 new), "
+        "6 appointments (6 new); the db also holds 5 appointments not in this data, served as before "
+        "(`pos-sim db --db host.db reset --data FILE` keeps only a file's)"
+    )
+    assert second.endswith("; 1 appointment the host cancelled stays cancelled: A1FREE")
