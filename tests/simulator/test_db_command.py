@@ -282,6 +282,13 @@ def test_a_file_that_is_not_a_host_database_is_refused(tmp_path: Path, capsys) -
     assert failure["message"].startswith(f"{notes}: not a host simulator database (file is not a database)")
 
 
+def test_a_database_that_cannot_be_opened_is_refused_with_what_to_check(tmp_path: Path, capsys) -> None:
+    code, _, err = run(capsys, "db", "--db", str(tmp_path), "list")  # a folder, as a mistyped path may be
+    assert code == 2
+    assert err.startswith(f"pos-sim db: {tmp_path}: cannot open the database (")
+    assert err.endswith("); check the path and its permissions\n")
+
+
 def test_a_damaged_database_is_refused_with_what_to_do(db: Path, capsys) -> None:
     with sqlite3.connect(db) as other:
         other.execute("UPDATE cancellation SET result = 99 WHERE request_id = 'R2'")
