@@ -209,7 +209,8 @@ def _add_host_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Serve the provider's host on one or more serial lines (any pyserial URL: /dev/ttyUSB0, a pty path "
             "such as a pos-sim cable end, socket://host:port) until SIGINT or SIGTERM. Without --data it serves "
-            "built-in demo data placed around now; without --db it keeps its state in a temporary file."
+            "built-in demo data placed around now; without --db it keeps its state in a temporary file. Each start "
+            "merges the data into the --db file and says what it loaded; `pos-sim db` lists, exports and resets it."
         ),
     )
     host.add_argument(
