@@ -7,6 +7,7 @@ is written here by hand: arrays of tables, basic strings, whole numbers and comm
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from simulator.data import LOCAL_TIME_FORMAT, ServiceAppointment, SimulatorData, Terminal
 from terminal.catalogue import format_money
@@ -26,27 +27,32 @@ def data_file_text(data: SimulatorData, comments: Iterable[str] = ()) -> str:
 
 
 def _terminal_lines(terminal: Terminal) -> list[str]:
-    return [
-        "[[terminal]]",
-        f"tid = {toml_string(terminal.tid)}",
-        f"merchant_id = {toml_string(terminal.merchant_id)}",
-        f"key = {toml_string(terminal.key.hex())}",
-    ]
+    return _entry(
+        "terminal",
+        tid=toml_string(terminal.tid),
+        merchant_id=toml_string(terminal.merchant_id),
+        key=toml_string(terminal.key.hex()),
+    )
 
 
 def _appointment_lines(appointment: ServiceAppointment) -> list[str]:
-    return [
-        "[[appointment]]",
-        f"id = {toml_string(appointment.appt_id)}",
-        f"merchant_id = {toml_string(appointment.merchant_id)}",
-        f'scheduled_at = "{appointment.scheduled_at:{LOCAL_TIME_FORMAT}}"',
-        f"service = {int(appointment.service)}  # {_word(appointment.service.name)}",
-        f"status = {int(appointment.status)}  # {_word(appointment.status.name)}",
-        f"address = {toml_string(appointment.address)}",
-        f"late_fee = {appointment.late_fee}  # {format_money(appointment.late_fee)}",
-        f'free_until = "{appointment.free_until:{LOCAL_TIME_FORMAT}}"',
-        f'cancel_until = "{appointment.cancel_until:{LOCAL_TIME_FORMAT}}"',
-    ]
+    return _entry(
+        "appointment",
+        id=toml_string(appointment.appt_id),
+        merchant_id=toml_string(appointment.merchant_id),
+        scheduled_at=_time(appointment.scheduled_at),
+        service=f"{int(appointment.service)}  # {_word(appointment.service.name)}",
+        status=f"{int(appointment.status)}  # {_word(appointment.status.name)}",
+        address=toml_string(appointment.address),
+        late_fee=f"{appointment.late_fee}  # {format_money(appointment.late_fee)}",
+        free_until=_time(appointment.free_until),
+        cancel_until=_time(appointment.cancel_until),
+    )
+
+
+def _entry(table: str, **values: str) -> list[str]:
+    """An [[table]] entry: its header, then `key = value` for each value written as TOML, in order."""
+    return [f"[[{table}]]", *(f"{key} = {value}" for key, value in values.items())]
 
 
 def toml_string(text: str) -> str:
@@ -57,6 +63,10 @@ def toml_string(text: str) -> str:
         for character in text
     )
     return f'"{escaped}"'
+
+
+def _time(moment: datetime) -> str:
+    return f'"{moment:{LOCAL_TIME_FORMAT}}"'
 
 
 def _word(name: str) -> str:
