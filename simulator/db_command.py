@@ -24,7 +24,6 @@ from simulator.store import HostStore, LoadSummary, StoreError
 from terminal.catalogue import format_money
 from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_READER_GONE, EXIT_USAGE
 
-COMMANDS = ("list", "show", "export", "reset")
 _MOST_NAMED = 10  # ids named in one line of what a reset would lose; the rest are counted
 
 
@@ -32,7 +31,7 @@ _MOST_NAMED = 10  # ids named in one line of what a reset would lose; the rest a
 class DbCommand:
     """One `pos-sim db` command as asked on the command line."""
 
-    name: str  # one of COMMANDS
+    name: str  # list, show, export or reset
     db: str | None
     now: datetime  # the host's time the fees and deadlines are judged at
     as_json: bool = False
@@ -70,6 +69,7 @@ def run_db_command(command: DbCommand) -> int:
             print(json.dumps({"ok": True, **shown.document}, ensure_ascii=False, indent=2))
         else:
             print(shown.text)
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at exit
         return EXIT_DONE
     except BrokenPipeError:
         # The reader went away (`pos-sim db --db F list | head`): nothing more to tell it.

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -13,10 +15,11 @@ import pytest
 
 from protocol import CancelRequest, Reason, RequestReceived, Status
 from simulator.cli import main
-from simulator.data import demo_data, load_data
+from simulator.data import SimulatorData, demo_data, load_data
 from simulator.db_command import describe_load
 from simulator.host import HostLogic
 from simulator.store import HostStore
+from tests.hil.sim_processes import POS_SIM
 from tests.material import MERCHANT_ID, TID
 from tests.simulated_host import FREE, WITH_FEE, data_around
 from tests.simulator.vector_data import FIRST, SECOND, as_toml, vector_data
@@ -323,3 +326,16 @@ def test_a_start_says_what_the_data_added_and_what_else_the_database_holds(tmp_p
         "(`pos-sim db --db host.db reset --data FILE` keeps only a file's)"
     )
     assert second.endswith("; 1 appointment the host cancelled stays cancelled: A1FREE")
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "big.db"
+    many = tuple(replace(FIRST, appt_id=f"A{n:05d}") for n in range(3000))  # far more than a pipe holds
+    with HostStore(path) as store:
+        store.load(SimulatorData(vector_data().terminals, many, "many appointments"))
+    process = subprocess.Popen([POS_SIM, "db", "--db", str(path), "list"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().startswith("Host database")
+    process.stdout.close()  # as `| head -1` does
+    assert process.wait(60) == 141
+    assert process.stderr is not None and process.stderr.read() == ""
