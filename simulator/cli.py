@@ -54,6 +54,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_cable_parser(subparsers)
     _add_trace_parser(subparsers)
     _add_report_parser(subparsers)
+    _add_db_parser(subparsers)
     return parser
 
 
@@ -199,7 +200,8 @@ def _add_host_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Serve the provider's host on one or more serial lines (any pyserial URL: /dev/ttyUSB0, a pty path "
             "such as a pos-sim cable end, socket://host:port) until SIGINT or SIGTERM. Without --data it serves "
-            "built-in demo data placed around now; without --db it keeps its state in a temporary file."
+            "built-in demo data placed around now; without --db it keeps its state in a temporary file. Each start "
+            "merges the data into the --db file and says what it loaded; `pos-sim db` lists, exports and resets it."
         ),
     )
     host.add_argument(
@@ -227,6 +229,7 @@ class _StartupError(Exception):
 def _run_host(args: argparse.Namespace) -> int:
     # Imported here so that `pos-sim cable` does not pay for sqlite and the protocol.
     from simulator.data import DataError, demo_data, load_data
+    from simulator.db_command import describe_load
     from simulator.serve import HostServer
     from simulator.store import HostStore, StoreError
 
@@ -241,7 +244,7 @@ def _run_host(args: argparse.Namespace) -> int:
         try:
             data = load_data(args.data) if args.data else demo_data(clock())
             with HostStore(store_path) as store:
-                store.load(data)
+                loaded = store.load(data)
             _check_ports(args.port, args.baud)
             trace = _open_trace(args.trace, cleanup)
         except (DataError, StoreError, _StartupError) as problem:
@@ -258,6 +261,7 @@ def _run_host(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
         clock_text = f"fixed at {fixed_now:%Y-%m-%dT%H:%M:%S}" if fixed_now else "the machine's"
+        print(f"pos-sim host: {describe_load(loaded, data, str(store_path))}", file=sys.stderr, flush=True)
         _serve_until_signalled(
             server,
             f"pos-sim host: serving {', '.join(args.port)} at {args.baud} baud; db {store_path}"
@@ -386,3 +390,81 @@ def _run_report(args: argparse.Namespace) -> int:
     report = build_report(cancellations)
     print(report_json(report) if args.json else format_report(report))
     return EXIT_DONE
+
+
+# -- db ------------------------------------------------------------------------------------------
+
+
+def _add_db_parser(subparsers: argparse._SubParsersAction) -> None:
+    db = subparsers.add_parser(
+        "db",
+        help="list, show, export or reset the host's database",
+        description=(
+            "The database that `pos-sim host --db FILE` keeps: list its appointments, show one with the cancel "
+            "requests that named it, export it as a data file, or reset it to a data file. --db, --json and --now "
+            "go before or after the command."
+        ),
+    )
+    _add_db_options(db, default=None)
+    commands = db.add_subparsers(title="commands", metavar="COMMAND", dest="db_command", required=True)
+    listing = commands.add_parser(
+        "list", help="terminals and appointments, with what cancelling each would get now", description=(
+            "Every terminal (never its key) and every appointment, earliest first, with its status and what a "
+            "cancellation now would get: its fee and until when, or why it is not possible."
+        )
+    )
+    show = commands.add_parser(
+        "show", help="one appointment, its cancellation and the cancel requests that named it",
+        description="One appointment, its cancellation, and every cancel request that named it, as the host answered.",
+    )
+    show.add_argument("appt_id", metavar="APPT", help="the appointment's id")
+    export = commands.add_parser(
+        "export", help="print the database as a data file (pos-sim host --data)",
+        description=(
+            "Print the database's terminals and appointments as a data file (docs/host-data.md) that "
+            "`pos-sim host --data FILE` serves as they are; --demo prints the built-in demo data instead."
+        ),
+    )
+    export.add_argument("--demo", action="store_true", help="the built-in demo data, placed around now (no --db)")
+    reset = commands.add_parser(
+        "reset", help="make the database hold a data file alone, forgetting every cancellation",
+        description=(
+            "Make the database hold the data file (or, without --data, the built-in demo data placed around now) "
+            "and nothing else: every answered cancel request, and the terminals and appointments not in the data, "
+            "are forgotten. Without --yes it only says what would be lost."
+        ),
+    )
+    reset.add_argument("--data", metavar="FILE.toml", help="the data file to reset to (default: the demo data)")
+    reset.add_argument("--yes", action="store_true", help="do it: what the database holds now is lost")
+    for command in (listing, show, export, reset):
+        # SUPPRESS: given before the command only, the value set there is kept.
+        _add_db_options(command, default=argparse.SUPPRESS)
+    db.set_defaults(run=_run_db)
+
+
+def _add_db_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--db", default=default, metavar="FILE", help="the database pos-sim host --db kept")
+    parser.add_argument(
+        "--json", action="store_true", default=False if default is None else default, help="print one JSON object"
+    )
+    parser.add_argument(
+        "--now", type=_local_time, default=default, metavar="YYYY-MM-DDTHH:MM:SS",
+        help="judge fees and deadlines at this host time, as pos-sim host --now (default: the machine's clock)",
+    )
+
+
+def _run_db(args: argparse.Namespace) -> int:
+    from simulator.db_command import DbCommand, run_db_command
+
+    return run_db_command(
+        DbCommand(
+            name=args.db_command,
+            db=args.db,
+            now=args.now or datetime.now().replace(microsecond=0),
+            as_json=args.json,
+            appt_id=getattr(args, "appt_id", None),
+            demo=getattr(args, "demo", False),
+            data_file=getattr(args, "data", None),
+            yes=getattr(args, "yes", False),
+        )
+    )

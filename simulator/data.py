@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from protocol.enums import Service, Status
+from protocol.enums import Result, Service, Status
 from protocol.fields import is_printable_ascii
 
 LOCAL_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -57,6 +57,14 @@ class ServiceAppointment:
     def fee_at(self, now: datetime) -> int:
         """What cancelling costs at `now` (docs/protocol.md §4): free up to and including free_until."""
         return 0 if now <= self.free_until else self.late_fee
+
+    def refusal_at(self, now: datetime) -> Result | None:
+        """Why a cancellation at `now` is refused whatever fee the merchant accepts, or None when it is possible."""
+        if self.status is Status.CANCELLED:
+            return Result.ALREADY_CANCELLED
+        if self.status is not Status.BOOKED or now > self.cancel_until:
+            return Result.TOO_LATE
+        return None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from protocol.connection import RequestReceived
-from protocol.enums import CURRENCY_CNY, Result, Status
+from protocol.enums import CURRENCY_CNY, Result
 from protocol.messages import (
     MAX_APPOINTMENTS_PER_PAGE,
     Appointment,
@@ -128,12 +128,11 @@ class HostLogic:
             return refused(Result.NOT_AUTHORISED)
         if appointment is None:
             return refused(Result.NOT_FOUND)
-        if appointment.status is Status.CANCELLED:
-            # A repeat of the request that cancelled it was answered from the store above, so
-            # whatever cancelled it was a different request.
-            return refused(Result.ALREADY_CANCELLED)
-        if appointment.status is not Status.BOOKED or now > appointment.cancel_until:
-            return refused(Result.TOO_LATE)
+        # ALREADY_CANCELLED: a repeat of the request that cancelled it was answered from the store
+        # above, so whatever cancelled it was a different request.
+        refusal = appointment.refusal_at(now)
+        if refusal is not None:
+            return refused(refusal)
         fee = appointment.fee_at(now)
         if fee > request.fee_accepted:
             return CancelResponse(

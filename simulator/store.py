@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from protocol.enums import Reason, Result, Service, Status
 from protocol.messages import CancelResponse, StatusResponse
@@ -23,6 +24,7 @@ SCHEMA_VERSION = 1
 # journal or another program's database is recognised instead of being written into.
 APPLICATION_ID = 0x504F5348
 _BUSY_TIMEOUT_S = 5.0
+_R = TypeVar("_R")
 
 _SCHEMA = """
 CREATE TABLE terminal (
@@ -73,7 +75,20 @@ _CANCELLATION_COLUMNS = (
 
 
 class StoreError(Exception):
-    """The store cannot be opened as asked; the message says which file and what to do."""
+    """The store cannot be opened or read as asked; the message says which file and what to do."""
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What loading data did to the store, and what the store holds afterwards."""
+
+    terminals_added: int
+    terminals_updated: int
+    appointments_added: int
+    appointments_updated: int
+    kept_cancelled: tuple[str, ...]  # appointments the data books that the host has cancelled
+    terminals_held: int
+    appointments_held: int
 
 
 @dataclass(frozen=True)
@@ -120,8 +135,8 @@ class Cancellation:
 class HostStore(SqliteFile):
     """The host's state in the sqlite file at `path`; safe to share between threads.
 
-    `create=False` refuses a file that does not exist yet (for `pos-sim report`, where a new empty
-    database would only hide a wrong path).
+    `create=False` refuses a file that does not exist yet, or is empty (for `pos-sim report` and
+    `pos-sim db`, where a new empty database would only hide a wrong path).
     """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
@@ -137,22 +152,29 @@ class HostStore(SqliteFile):
             create_owner_only(path)  # owner-only: the store holds every terminal's MAC key
             db = connect(path, _BUSY_TIMEOUT_S)
         except (sqlite3.Error, OSError) as problem:
-            raise StoreError(f"{path}: cannot open the database ({problem}); check the path and its permissions") from None
+            raise _cannot_open(path, problem) from None
         super().__init__(path, db)
         try:
-            self._prepare()
+            self._prepare(create)
         except sqlite3.DatabaseError as problem:
             self._db.close()
+            if getattr(problem, "sqlite_errorname", "") == "SQLITE_CANTOPEN":  # sqlite opens the file lazily
+                raise _cannot_open(path, problem) from None
             raise StoreError(f"{self.path}: not a host simulator database ({problem}); pass another --db file") from None
         except StoreError:
             self._db.close()
             raise
 
-    def _prepare(self) -> None:
+    def _prepare(self, create: bool) -> None:
         application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
         if application_id == 0:
             if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 raise StoreError(f"{self.path}: holds another program's database; pass another --db file")
+            if not create:
+                raise StoreError(
+                    f"{self.path}: is empty, not a database pos-sim host has kept; pass the --db file the host "
+                    "was started with"
+                )
             with self.transaction():
                 run_script(self._db, _SCHEMA)
                 self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -171,13 +193,16 @@ class HostStore(SqliteFile):
 
     # -- loading the data file
 
-    def load(self, data: SimulatorData) -> None:
+    def load(self, data: SimulatorData) -> LoadSummary:
         """Add or update the data's terminals and appointments; cancellations stay as they are.
 
         An appointment the host has cancelled stays cancelled whatever the file says, so a host
         restarted with the same data keeps what it did. Nothing is ever deleted: the host's record
-        of a cancellation must outlive the appointment's entry in the file."""
+        of a cancellation must outlive the appointment's entry in the file (`reset` is the one way
+        to forget)."""
         with self.transaction():
+            held_tids = {tid for (tid,) in self.read("SELECT tid FROM terminal")}
+            held_ids = {appt_id for (appt_id,) in self.read("SELECT id FROM appointment")}
             self._db.executemany(
                 "INSERT INTO terminal (tid, merchant_id, key) VALUES (?, ?, ?) "
                 "ON CONFLICT (tid) DO UPDATE SET merchant_id = excluded.merchant_id, key = excluded.key",
@@ -193,12 +218,38 @@ class HostStore(SqliteFile):
                 f"AND cancellation.result = {int(Result.OK)}) THEN {int(Status.CANCELLED)} ELSE excluded.status END",
                 [row_of(a) for a in data.appointments],
             )
+            cancelled = {
+                appt_id
+                for (appt_id,) in self.read("SELECT id FROM appointment WHERE status = ?", (int(Status.CANCELLED),))
+            }
+            kept_cancelled = tuple(
+                a.appt_id for a in data.appointments if a.status is not Status.CANCELLED and a.appt_id in cancelled
+            )
+            return LoadSummary(
+                terminals_added=sum(t.tid not in held_tids for t in data.terminals),
+                terminals_updated=sum(t.tid in held_tids for t in data.terminals),
+                appointments_added=sum(a.appt_id not in held_ids for a in data.appointments),
+                appointments_updated=sum(a.appt_id in held_ids for a in data.appointments),
+                kept_cancelled=kept_cancelled,
+                terminals_held=len(held_tids | {t.tid for t in data.terminals}),
+                appointments_held=len(held_ids | {a.appt_id for a in data.appointments}),
+            )
+
+    def reset(self, data: SimulatorData) -> LoadSummary:
+        """Forget everything, cancellations included, and hold `data` alone, in one transaction."""
+        with self.transaction():
+            for table in ("cancellation", "appointment", "terminal"):
+                self._db.execute(f"DELETE FROM {table}")
+            return self.load(data)
 
     # -- terminals
 
     def terminal(self, tid: str) -> Terminal | None:
         row = self._fetchone("SELECT tid, merchant_id, key FROM terminal WHERE tid = ?", (tid,))
-        return None if row is None else record_of(Terminal, row)
+        return None if row is None else self._record(Terminal, row)
+
+    def terminals(self) -> list[Terminal]:
+        return [self._record(Terminal, row) for row in self.read("SELECT tid, merchant_id, key FROM terminal ORDER BY tid")]
 
     def key_for(self, tid: str) -> bytes | None:
         """The key provisioned for `tid` (HostConnection's key_for), or None for an unknown terminal."""
@@ -209,7 +260,12 @@ class HostStore(SqliteFile):
 
     def appointment(self, appt_id: str) -> ServiceAppointment | None:
         row = self._fetchone(f"SELECT {_APPOINTMENT_COLUMNS} FROM appointment WHERE id = ?", (appt_id,))
-        return None if row is None else record_of(ServiceAppointment, row)
+        return None if row is None else self._record(ServiceAppointment, row)
+
+    def appointments(self) -> list[ServiceAppointment]:
+        """Every appointment, whatever its merchant and status, earliest first."""
+        rows = self.read(f"SELECT {_APPOINTMENT_COLUMNS} FROM appointment ORDER BY scheduled_at, id")
+        return [self._record(ServiceAppointment, row) for row in rows]
 
     def open_appointments(self, merchant_id: str) -> list[ServiceAppointment]:
         """The merchant's booked and in-progress appointments, earliest first (what LIST_RESP shows)."""
@@ -218,7 +274,7 @@ class HostStore(SqliteFile):
             "ORDER BY scheduled_at, id",
             (merchant_id, int(Status.BOOKED), int(Status.IN_PROGRESS)),
         )
-        return [record_of(ServiceAppointment, row) for row in rows]
+        return [self._record(ServiceAppointment, row) for row in rows]
 
     # -- cancellations
 
@@ -227,12 +283,19 @@ class HostStore(SqliteFile):
         row = self._fetchone(
             f"SELECT {_CANCELLATION_COLUMNS} FROM cancellation WHERE tid = ? AND request_id = ?", (tid, request_id)
         )
-        return None if row is None else record_of(Cancellation, row)
+        return None if row is None else self._record(Cancellation, row)
 
     def cancellations(self) -> list[Cancellation]:
         """Every stored CANCEL_RESP, in the order decided."""
         rows = self.read(f"SELECT {_CANCELLATION_COLUMNS} FROM cancellation ORDER BY decided_at, rowid")
-        return [record_of(Cancellation, row) for row in rows]
+        return [self._record(Cancellation, row) for row in rows]
+
+    def cancellations_of(self, appt_id: str) -> list[Cancellation]:
+        """The stored CANCEL_RESPs to requests naming `appt_id` (any merchant's), in the order decided."""
+        rows = self.read(
+            f"SELECT {_CANCELLATION_COLUMNS} FROM cancellation WHERE appt_id = ? ORDER BY decided_at, rowid", (appt_id,)
+        )
+        return [self._record(Cancellation, row) for row in rows]
 
     def cancel_ref_taken(self, cancel_ref: str) -> bool:
         return self._fetchone("SELECT 1 FROM cancellation WHERE cancel_ref = ?", (cancel_ref,)) is not None
@@ -254,3 +317,25 @@ class HostStore(SqliteFile):
     def _fetchone(self, sql: str, parameters: tuple = ()) -> tuple | None:
         rows = self.read(sql, parameters)
         return rows[0] if rows else None
+
+    def _record(self, kind: type[_R], row: tuple) -> _R:
+        try:
+            return record_of(kind, row)
+        except (ValueError, TypeError) as problem:
+            raise StoreError(
+                f"{self.path}: a row of its {_TABLES[kind]} table is damaged ({problem}); the file was changed outside "
+                "pos-sim: restore a copy, or start the host on a new --db file"
+            ) from None
+
+    def _fault(self, doing: str, exc: BaseException) -> BaseException:
+        return StoreError(
+            f"{self.path}: cannot {doing} the database ({exc}); if it is damaged, restore a copy or start the host "
+            "on a new --db file"
+        )
+
+
+_TABLES = {Terminal: "terminal", ServiceAppointment: "appointment", Cancellation: "cancellation"}
+
+
+def _cannot_open(path: Path, problem: BaseException) -> StoreError:
+    return StoreError(f"{path}: cannot open the database ({problem}); check the path and its permissions")

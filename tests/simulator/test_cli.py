@@ -155,6 +155,8 @@ def test_report_counts_cancellations_by_reason_and_service_fees_and_refusals(
         cancel(SECOND.appt_id, "R3", Reason.NO_LONGER_NEEDED, 5000)  # repeat: counted once
         cancel(third.appt_id, "R4", Reason.BUSINESS_CLOSED, 5000)  # OK, 50.00
         cancel("NOPE", "R5", Reason.OTHER, 0)  # NOT_FOUND
+    with HostStore(db) as store:
+        ref3, ref4 = [c.cancel_ref for c in store.cancellations() if c.cancel_ref]
     assert main(["report", "--db", str(db)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "Cancellations: 2",
@@ -169,9 +171,26 @@ def test_report_counts_cancellations_by_reason_and_service_fees_and_refusals(
         "    fee changed  1",
         "    not found    1",
         "    too late     1",
+        "",
+        "Cancel requests one by one (5 answered, in the order decided):",
+        "  time                 terminal  appointment   reason            result       fee           cancel ref",
+        "  2026-11-29 15:00:00  TEST0001  A20261128001  will rebook       too late",
+        "  2026-11-29 15:00:00  TEST0001  A20261130007  no longer needed  fee changed  asked ¥50.00",
+        f"  2026-11-29 15:00:00  TEST0001  A20261130007  no longer needed  cancelled    ¥50.00        {ref3}",
+        f"  2026-11-29 15:00:00  TEST0001  A20261130008  business closed   cancelled    ¥50.00        {ref4}",
+        "  2026-11-29 15:00:00  TEST0001  NOPE          other             not found",
     ]
     assert main(["report", "--db", str(db), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {
+    report = json.loads(capsys.readouterr().out)
+    assert [(r["request_id"], r["appt_id"], r["reason"], r["result"], r["fee_charged"], r["fee"], r["cancel_ref"])
+            for r in report.pop("requests")] == [
+        ("R1", FIRST.appt_id, "WILL_REBOOK", "TOO_LATE", None, None, None),
+        ("R2", SECOND.appt_id, "NO_LONGER_NEEDED", "FEE_CHANGED", None, 5000, None),
+        ("R3", SECOND.appt_id, "NO_LONGER_NEEDED", "OK", 5000, None, ref3),
+        ("R4", third.appt_id, "BUSINESS_CLOSED", "OK", 5000, None, ref4),
+        ("R5", "NOPE", "OTHER", "NOT_FOUND", None, None, None),
+    ]
+    assert report == {
         "cancellations": 2,
         "by_reason": {"BUSINESS_CLOSED": 1, "NO_LONGER_NEEDED": 1},
         "by_service": {"REPAIR": 2},

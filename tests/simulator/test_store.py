@@ -120,3 +120,61 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     path.write_text("not a database at all, just some text that is long enough to have a header" * 10)
     with pytest.raises(StoreError, match="not a host simulator database"):
         HostStore(path)
+
+
+def test_loading_says_what_it_added_updated_and_kept_cancelled(tmp_path: Path) -> None:
+    other = replace(SECOND, appt_id="A20261130008")
+    with HostStore(tmp_path / "host.db") as store:
+        first = store.load(vector_data())
+        HostLogic(store, lambda: NOW).respond(cancel("R1"))
+        second = store.load(vector_data(FIRST, other))
+    assert (first.terminals_added, first.appointments_added, first.appointments_updated) == (1, 2, 0)
+    assert (second.terminals_added, second.terminals_updated) == (0, 1)
+    assert (second.appointments_added, second.appointments_updated) == (1, 1)
+    assert second.kept_cancelled == (FIRST.appt_id,)
+    assert (second.terminals_held, second.appointments_held) == (1, 3)  # SECOND stays, out of the data
+
+
+def test_reset_forgets_cancellations_and_what_the_data_no_longer_holds(tmp_path: Path) -> None:
+    with HostStore(tmp_path / "host.db") as store:
+        store.load(vector_data())
+        HostLogic(store, lambda: NOW).respond(cancel("R1"))
+        summary = store.reset(vector_data(FIRST))
+        assert store.cancellations() == []
+        assert store.appointments() == [FIRST]  # booked again, as the data says
+        assert (summary.appointments_added, summary.appointments_held, summary.kept_cancelled) == (1, 1, ())
+
+
+def test_the_requests_naming_an_appointment_are_read_in_the_order_decided(tmp_path: Path) -> None:
+    with HostStore(tmp_path / "host.db") as store:
+        store.load(vector_data())
+        host = HostLogic(store, lambda: NOW)
+        host.respond(cancel("R1"))
+        host.respond(cancel("R2"))
+        host.respond(cancel("R3", SECOND.appt_id))
+        assert [(c.request_id, c.result) for c in store.cancellations_of(FIRST.appt_id)] == [
+            ("R1", Result.OK),
+            ("R2", Result.ALREADY_CANCELLED),
+        ]
+        assert store.cancellations_of("NOPE") == []
+
+
+def test_an_empty_file_is_refused_when_the_store_must_exist(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(StoreError, match="empty.db: is empty, not a database pos-sim host has kept"):
+        HostStore(path, create=False)
+    assert path.stat().st_size == 0
+
+
+def test_a_damaged_row_is_a_store_error_that_says_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "host.db"
+    with HostStore(path) as store:
+        store.load(vector_data())
+    with sqlite3.connect(path) as other:
+        other.execute("UPDATE appointment SET scheduled_at = 'yesterday' WHERE id = ?", (FIRST.appt_id,))
+    other.close()
+    with HostStore(path, create=False) as store, pytest.raises(StoreError) as refused:
+        store.appointments()
+    assert "host.db: a row of its appointment table is damaged (" in str(refused.value)
+    assert "restore a copy, or start the host on a new --db file" in str(refused.value)
