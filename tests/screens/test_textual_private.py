@@ -151,12 +151,18 @@ def is_private(name: str) -> bool:
     return name.startswith("_") and not name.endswith("__")
 
 
+# Public API that begins with "_" (collections.namedtuple's methods, sys._getframe), which
+# Textual's source also happens to mention.
+STANDARD_UNDERSCORE_NAMES = {"_replace", "_asdict", "_fields", "_make", "_field_defaults", "_getframe"}
+
+
 def textual_private_names() -> set[str]:
-    """Every `_` name Textual's source mentions (its own and the ones it reads)."""
+    """Every `_` name Textual's source mentions (its own and the ones it reads), but the
+    standard library's public names that begin with one."""
     names: set[str] = set()
     for path in Path(textual.__file__).parent.rglob("*.py"):
         names.update(re.findall(r"\b(_[A-Za-z]\w*)", path.read_text(encoding="utf-8")))
-    return {name for name in names if is_private(name)}
+    return {name for name in names if is_private(name)} - STANDARD_UNDERSCORE_NAMES
 
 
 def checked_files() -> list[Path]:
