@@ -339,14 +339,16 @@ def _milliseconds(text: str) -> int:
 def _add_trace_parser(subparsers: argparse._SubParsersAction) -> None:
     trace = subparsers.add_parser(
         "trace",
-        help="decode a capture into frames and messages",
+        help="decode a capture, a host's trace or a spy:// log into frames and messages",
         description=(
-            "Decode a capture of the line (raw bytes, or hex text with optional > and < direction marks at the "
-            "start of lines) into trace lines: frames with each field as NAME = value, ACK/NAK, noise, bad "
-            "frames and resends."
+            "Decode what was seen on a line into numbered trace lines, in order, both directions: frames with "
+            "each field as NAME = value, ACK/NAK, noise, bad frames and resends, then a summary. FILE may be "
+            "what --capture writes (pos-sim host, pos-sim cable, pos-terminal), the hand-made hex form (lines "
+            "of hex, optionally after > or <), the output of pos-sim host --trace, a pyserial spy://PORT?file=LOG "
+            "log, or raw bytes. A file that holds no frame exits 1. Format and examples: docs/captures.md."
         ),
     )
-    trace.add_argument("file", metavar="FILE", help="the capture")
+    trace.add_argument("file", metavar="FILE", help="the capture, trace or spy:// log")
     trace.set_defaults(run=_run_trace)
 
 
@@ -362,6 +364,14 @@ def _run_trace(args: argparse.Namespace) -> int:
     except CaptureError as problem:
         print(f"pos-sim trace: {args.file}: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    if not summary.holds_frames:
+        print(
+            f"pos-sim trace: {args.file}: no frames: this is not a capture, or the line carried no frame "
+            f"({summary_line(summary)}); pos-sim trace reads what --capture writes, the output of pos-sim host "
+            "--trace, pyserial spy:// logs and raw bytes (docs/captures.md)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     for line in lines:
         print(line)
     print(summary_line(summary))
