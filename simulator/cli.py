@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from simulator.cable import CableCounters, CableSettings, CableSetupError, NullModemCable, UnplugWindow
+from terminal.capture_file import CaptureFile, CaptureFileError
 from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -85,6 +86,12 @@ def _add_cable_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     cable.add_argument("--link-a", metavar="PATH", help="also make PATH a symlink to endpoint A")
     cable.add_argument("--link-b", metavar="PATH", help="also make PATH a symlink to endpoint B")
+    cable.add_argument(
+        "--capture",
+        metavar="FILE",
+        help="append every byte the cable hands to either end to FILE, with its time and A->B or B->A "
+        "(decode it with pos-sim trace FILE; format: docs/captures.md)",
+    )
     cable.set_defaults(run=_run_cable)
 
 
@@ -98,7 +105,13 @@ def _run_cable(args: argparse.Namespace) -> int:
         seed=args.seed,
         unplug=tuple(args.unplug),
     )
-    cable = NullModemCable(settings, link_a=args.link_a, link_b=args.link_b)
+    try:
+        capture = CaptureFile(args.capture) if args.capture else None
+    except CaptureFileError as problem:
+        print(f"pos-sim cable: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    tap = capture.tap() if capture is not None else None
+    cable = NullModemCable(settings, link_a=args.link_a, link_b=args.link_b, tap=tap)
     # Installed before the paths are printed, so whoever reads them may signal at once.
     stop_requested, previous_handlers = _on_stop_signals()
     try:
@@ -126,6 +139,8 @@ def _run_cable(args: argparse.Namespace) -> int:
         return EXIT_DONE
     finally:
         cable.stop()
+        if capture is not None:
+            capture.close()
         for signum, handler in previous_handlers.items():
             signal.signal(signum, handler)
 
@@ -226,6 +241,12 @@ def _add_host_parser(subparsers: argparse._SubParsersAction) -> None:
     host.add_argument("--busy", type=_probability, default=0.0, metavar="P", help="answer this share of requests with ERROR BUSY")
     host.add_argument("--delay", type=_milliseconds, default=0, metavar="MS", help="hold each response back this long")
     host.add_argument("--seed", type=_seed, metavar="N", help="seed for --busy, to repeat a run")
+    host.add_argument(
+        "--capture",
+        metavar="FILE",
+        help="append every byte read and written on each line to FILE, with its time and the port's URL "
+        "(decode it with pos-sim trace FILE; format: docs/captures.md)",
+    )
     host.set_defaults(run=_run_host)
 
 
@@ -253,7 +274,8 @@ def _run_host(args: argparse.Namespace) -> int:
                 store.load(data)
             _check_ports(args.port, args.baud)
             trace = _open_trace(args.trace, cleanup)
-        except (DataError, StoreError, _StartupError) as problem:
+            capture = cleanup.enter_context(CaptureFile(args.capture)) if args.capture else None
+        except (DataError, StoreError, _StartupError, CaptureFileError) as problem:
             print(f"pos-sim host: {problem}", file=sys.stderr)
             return EXIT_USAGE
         server = HostServer(
@@ -265,6 +287,7 @@ def _run_host(args: argparse.Namespace) -> int:
             busy_rate=args.busy,
             delay=args.delay / 1000,
             seed=args.seed,
+            capture=capture,
         )
         clock_text = f"fixed at {fixed_now:%Y-%m-%dT%H:%M:%S}" if fixed_now else "the machine's"
         _serve_until_signalled(
