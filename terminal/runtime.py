@@ -23,6 +23,7 @@ from terminal.config import (
 )
 
 if TYPE_CHECKING:
+    from terminal.capture_file import CaptureFile
     from terminal.client import HostClient
     from terminal.journal import Journal
     from terminal.printing import VoucherPrinter
@@ -84,9 +85,13 @@ def config_as_run(config: TerminalConfig, *, training: bool) -> TerminalConfig:
     return config
 
 
-def open_terminal(config: TerminalConfig, *, training: bool = False) -> TerminalRuntime:
+def open_terminal(
+    config: TerminalConfig, *, training: bool = False, capture: CaptureFile | None = None
+) -> TerminalRuntime:
     """Open everything the config names. Demo mode (no port) and training mode run against the
-    built-in simulated host with demo data, with a journal of their own that lasts this run."""
+    built-in simulated host with demo data, with a journal of their own that lasts this run.
+    `capture` (pos-terminal --capture) gets every byte of the line; the terminal takes it over and
+    closes it when it closes."""
     from protocol import Timers
     from terminal.client import HostClient
     from terminal.journal import Journal
@@ -94,7 +99,7 @@ def open_terminal(config: TerminalConfig, *, training: bool = False) -> Terminal
     from terminal.settler import Settler
     from terminal.transport import SerialLine
 
-    cleanups: list[Callable[[], Any]] = []
+    cleanups: list[Callable[[], Any]] = [capture.close] if capture is not None else []
     simulated = training or config.demo
     try:
         if simulated:
@@ -123,6 +128,7 @@ def open_terminal(config: TerminalConfig, *, training: bool = False) -> Terminal
             journal=journal,
             timers=Timers(link.t_char_ms / 1000, link.t_ack_ms / 1000, link.t_resp_ms / 1000),
             baud=link.baud,
+            tap=capture.tap(link.port) if capture is not None else None,
         )
         cleanups.remove(journal.close)
         printer = printer_from_config(config)
