@@ -10,7 +10,7 @@ Four kinds of file are read, told apart by their content (docs/captures.md):
 - raw bytes as they crossed the line: any file holding control bytes, such as a frame's STX.
 
 A text file is read as whichever of the first three kinds reads most of its lines; the lines that
-kind cannot read are counted and named in the summary. Each line and direction of a capture or a
+kind cannot read (every line, when none reads any) are counted and named in the summary. Each line and direction of a capture or a
 log is decoded as its own stream of bytes; trace lines are already decoded, and their frames are
 shown again from their hex.
 
@@ -122,10 +122,10 @@ def read_capture(raw: bytes) -> tuple[list[Chunk | Traced], list[int]]:
         lines = text.splitlines()
         readings = [_read_capture_lines(lines), _read_trace_lines(lines), _read_spy_lines(lines)]
         best = max(readings, key=lambda reading: reading.read)  # the first of equals
-        if best.read:
-            if best.problem is not None:
-                raise CaptureError(best.problem)
-            return best.items, best.unread or []
+        if best.problem is not None and best.read:
+            raise CaptureError(best.problem)
+        # Text that none of them reads holds no frame either way (no STX): its lines are named.
+        return best.items, best.unread if best.read else [n for n, line in enumerate(lines, 1) if line.strip()]
     return [Chunk("", ("", "rx"), raw)], []
 
 

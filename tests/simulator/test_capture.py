@@ -277,6 +277,12 @@ def test_a_file_with_no_frame_says_so_and_exits_1(
     )
 
 
+def test_text_that_is_no_capture_names_its_lines_instead_of_counting_noise() -> None:
+    lines, summary = decode_capture("pos-sim host: serving /tmp/host\n\nCtrl-C\n".encode())
+    assert lines == [] and (summary.noise_bytes, summary.unread_lines) == (0, (1, 3))
+    assert summary_line(summary).endswith("0 NAK, 2 lines not read (lines 1, 3)")
+
+
 _FRAGMENTS = [
     "2026-11-27T09:30:05.000001", "/dev/ttyUSB0", ">", "<", "A->B", "B->A", "->", "<-", "FRAME", "ACK",
     "NOISE", "(3 bytes)", "(", ")", "|", "#", "000000.004", "TX", "RX", "0000", "  ", " ", "…", "é",
