@@ -16,9 +16,11 @@ shown again from their hex.
 
 The bytes are read by the protocol's own FrameReader, so the trace shows what a receiver made of
 them: after a bad frame the hunt resumes at the byte after its STX (docs/protocol.md §2), and what
-follows may show as noise or as a false start. The decoder takes no timing from the file, so a
-false start whose LEN claims more than follows is abandoned only at the end of the stream, and
-the good frames it held are then read, as T_CHAR would have made a receiver do.
+follows may show as noise or as a false start. Where the file gives times (captures, spy logs), a
+frame silent for longer than T_CHAR (its default, 200 ms) is abandoned as a receiver would abandon
+it. Raw bytes and hand-made hex have no times: a false start whose LEN claims more than follows is
+abandoned only at the end of the stream, and the good frames it held are then read, as T_CHAR
+would have made a receiver do.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, fields
+from datetime import datetime
 
 from protocol.enums import ACK
 from protocol.framer import AbandonedFrame, ControlByte, CorruptFrame, FrameReader, GoodFrame, Noise
-from protocol.link import TraceRecord
+from protocol.link import Timers, TraceRecord
 from protocol.trace import format_record
 from terminal.capture_file import is_comment, parse_capture_line
 
@@ -42,6 +45,9 @@ _TRACE_LINE = re.compile(
 )
 _DIRECTION_OF_ARROW = {"<-": "rx", "->": "tx"}
 _NOISE_NOTE = re.compile(r"(\d+) bytes")
+
+# The receiver's silence limit inside a frame, for files with times (the protocol's default).
+_T_CHAR = Timers().t_char
 
 _ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 _SPY_LINE = re.compile(r"(?P<clock>\d+\.\d{3}) (?P<label>\S+) *(?P<value>.*)", re.ASCII)
@@ -89,11 +95,13 @@ class CaptureSummary:
 @dataclass(frozen=True)
 class Chunk:
     """Bytes that crossed the line one way. `clock`: when, and on which line, as the file says
-    ("" when it does not); `stream`: the line and direction, each decoded on its own."""
+    ("" when it does not); `stream`: the line and direction, each decoded on its own; `at`: the
+    time in seconds (from any origin), None when the file gives none."""
 
     clock: str
     stream: tuple[str, str]
     data: bytes
+    at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,7 @@ def _read_capture_lines(lines: list[str]) -> _Reading:
         reading.read += 1
         if chunk.data:
             clock = " ".join(part for part in (chunk.time, chunk.line) if part)
-            reading.items.append(Chunk(clock, (chunk.line, chunk.direction), chunk.data))
+            reading.items.append(Chunk(clock, (chunk.line, chunk.direction), chunk.data, _seconds(chunk.time)))
     return reading
 
 
@@ -194,8 +202,16 @@ def _read_spy_lines(lines: list[str]) -> _Reading:
             reading.unread.append(number)
             continue
         reading.read += 1
-        reading.items.append(Chunk(match["clock"], ("", direction), bytes.fromhex("".join(columns))))
+        data = bytes.fromhex("".join(columns))
+        reading.items.append(Chunk(match["clock"], ("", direction), data, float(match["clock"])))
     return reading
+
+
+def _seconds(iso_time: str) -> float | None:
+    try:
+        return datetime.fromisoformat(iso_time).timestamp() if iso_time else None
+    except (ValueError, OverflowError, OSError):  # a hand-made time such as 25:00, or year 9999
+        return None
 
 
 def decode_capture(raw: bytes) -> tuple[list[str], CaptureSummary]:
@@ -203,6 +219,7 @@ def decode_capture(raw: bytes) -> tuple[list[str], CaptureSummary]:
     items, unread = read_capture(raw)
     readers: dict[tuple[str, str], FrameReader] = {}
     last_clock: dict[tuple[str, str], str] = {}
+    last_at: dict[tuple[str, str], float] = {}
     last_good: dict[tuple[str, str], bytes] = {}
     lines: list[str] = []
     totals: Counter[str] = Counter()
@@ -216,7 +233,7 @@ def decode_capture(raw: bytes) -> tuple[list[str], CaptureSummary]:
         number = " ".join(part for part in (f"#{len(lines) + 1}", clock) if part)
         lines.append(f"{number} {verbatim}" if verbatim else format_record(record, number))
 
-    def drain(stream: tuple[str, str]) -> None:
+    def drain(stream: tuple[str, str], abandoned: str) -> None:
         reader, clock, direction = readers[stream], last_clock[stream], stream[1]
         while (event := reader.next_event()) is not None:
             if isinstance(event, GoodFrame):
@@ -232,23 +249,29 @@ def decode_capture(raw: bytes) -> tuple[list[str], CaptureSummary]:
             elif isinstance(event, CorruptFrame):
                 emit(clock, TraceRecord(0.0, direction, "bad-frame", event.raw, event.problem))
             elif isinstance(event, AbandonedFrame):
-                note = "LEN claims more bytes than the capture holds after it"
-                emit(clock, TraceRecord(0.0, direction, "abandoned", event.partial, note))
+                emit(clock, TraceRecord(0.0, direction, "abandoned", event.partial, abandoned))
 
     for item in items:
         if isinstance(item, Traced):
             emit(item.clock, item.record, item.verbatim)
             continue
-        # No timing: every byte is fed at time 0, so no frame is abandoned mid-way.
-        reader = readers.setdefault(item.stream, FrameReader(t_char=0.0))
-        last_clock[item.stream] = item.clock
-        reader.receive_data(item.data, 0.0)
-        drain(item.stream)
+        stream = item.stream
+        if stream not in readers:
+            # Without times every byte is fed at time 0, so no frame is abandoned mid-way.
+            readers[stream] = FrameReader(t_char=_T_CHAR if item.at is not None else 0.0)
+        else:
+            # A frame the silence before this chunk abandoned, at the time of the chunk before.
+            readers[stream].handle_timer(item.at if item.at is not None else last_at[stream])
+            drain(stream, "silent longer than T_CHAR")
+        last_clock[stream] = item.clock
+        last_at[stream] = item.at if item.at is not None else last_at.get(stream, 0.0)
+        readers[stream].receive_data(item.data, last_at[stream])
+        drain(stream, "silent longer than T_CHAR")
     # The end of the capture is the silence after the last byte: a frame still incomplete (its LEN
     # may be the corrupted part) is abandoned and what it held is read again, as a receiver would.
     for stream, reader in readers.items():
-        reader.handle_timer(1.0)
-        drain(stream)
+        reader.handle_timer(last_at[stream] + reader.t_char + 1.0)
+        drain(stream, "LEN claims more bytes than the capture holds after it")
     counted = {field.name: totals[field.name] for field in fields(CaptureSummary) if field.name != "unread_lines"}
     return lines, CaptureSummary(**counted, unread_lines=tuple(unread))
 

@@ -164,6 +164,26 @@ def test_each_line_of_a_host_is_decoded_on_its_own() -> None:
     assert summary.noise_bytes == 0
 
 
+def test_with_times_a_frame_silent_longer_than_t_char_is_abandoned_as_a_receiver_would() -> None:
+    stretched = bytearray(ECHO)
+    stretched[2] += 1  # LEN claims one byte more than was sent
+    capture = "\n".join(
+        [
+            f"2026-11-27T09:30:05.000000 A->B {bytes(stretched).hex()}",
+            "2026-11-27T09:30:05.150000 B->A 15",  # the other way does not end the silence
+            f"2026-11-27T09:30:05.500000 A->B {ECHO.hex()}",  # the resend, after 500 ms
+        ]
+    )
+    lines, summary = decode_capture(capture.encode())
+    kinds = [line.split(" ")[2:4] for line in lines]
+    assert kinds == [["B->A", "NAK"], ["A->B", "ABANDONED"], ["A->B", "NOISE"], ["A->B", "FRAME"]]
+    assert lines[1].startswith("#2 2026-11-27T09:30:05.000000 A->B ABANDONED (silent longer than T_CHAR) | ")
+    assert (summary.frames, summary.abandoned) == (1, 1)
+    # Within T_CHAR the stretched frame takes the resend's STX as its last byte: a bad frame.
+    quick = capture.replace("05.500000", "05.100000")
+    assert [line.split(" ")[2:4] for line in decode_capture(quick.encode())[0]][:2] == [["B->A", "NAK"], ["A->B", "BAD-FRAME"]]
+
+
 def test_a_cables_capture_shows_both_ways_as_a_to_b_and_b_to_a() -> None:
     at = "2026-11-27T09:30:05.00000{}".format
     capture = "\n".join(
