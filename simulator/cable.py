@@ -162,14 +162,8 @@ class _Direction:
     sees the bytes written, named by `way`."""
 
     def __init__(
-        self,
-        source_fd: int,
-        sink_fd: int,
-        settings: CableSettings,
-        rng: random.Random,
-        lock: threading.Lock,
-        way: str,
-        tap: Tap | None,
+        self, source_fd: int, sink_fd: int, settings: CableSettings, rng: random.Random, lock: threading.Lock,
+        way: str, tap: Tap | None,
     ) -> None:
         self.source_fd = source_fd
         self.sink_fd = sink_fd

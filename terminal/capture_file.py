@@ -112,10 +112,10 @@ class CaptureFile:
         """One chunk: `direction` is "tx", "rx", "A->B" or "B->A"; `line` names the line."""
         if not data:
             return
-        text = format_capture_line(self._wall_clock(), direction, data, line) + "\n"
-        with self._lock:
+        with self._lock:  # the time taken inside, so that the lines of several threads stay in time order
             if not self._writing:
                 return
+            text = format_capture_line(self._wall_clock(), direction, data, line) + "\n"
             try:
                 self._file.write(text)
                 self._file.flush()
