@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from protocol.enums import ACK
@@ -116,9 +116,11 @@ class Traced:
 
 @dataclass
 class _Reading:
-    items: list[Chunk | Traced]
+    """A text file read as one kind of file."""
+
+    items: list[Chunk | Traced] = field(default_factory=list)
     read: int = 0  # the file's lines this kind read
-    unread: list[int] | None = None
+    unread: list[int] = field(default_factory=list)
     problem: str | None = None  # why a line that is of this kind is wrong
 
 
@@ -147,7 +149,7 @@ def _as_text(raw: bytes) -> str | None:
 
 
 def _read_capture_lines(lines: list[str]) -> _Reading:
-    reading = _Reading([], unread=[])
+    reading = _Reading()
     for number, text in enumerate(lines, 1):
         if is_comment(text):
             continue
@@ -167,7 +169,7 @@ def _read_capture_lines(lines: list[str]) -> _Reading:
 
 
 def _read_trace_lines(lines: list[str]) -> _Reading:
-    reading = _Reading([], unread=[])
+    reading = _Reading()
     for number, text in enumerate(lines, 1):
         match = _TRACE_LINE.fullmatch(text.rstrip())
         if match is None:
@@ -186,7 +188,7 @@ def _read_trace_lines(lines: list[str]) -> _Reading:
 
 
 def _read_spy_lines(lines: list[str]) -> _Reading:
-    reading = _Reading([], unread=[])
+    reading = _Reading()
     for number, text in enumerate(lines, 1):
         match = _SPY_LINE.fullmatch(_ANSI_COLOUR.sub("", text).rstrip())
         if match is None:
@@ -272,7 +274,7 @@ def decode_capture(raw: bytes) -> tuple[list[str], CaptureSummary]:
     for stream, reader in readers.items():
         reader.handle_timer(last_at[stream] + reader.t_char + 1.0)
         drain(stream, "LEN claims more bytes than the capture holds after it")
-    counted = {field.name: totals[field.name] for field in fields(CaptureSummary) if field.name != "unread_lines"}
+    counted = {total.name: totals[total.name] for total in fields(CaptureSummary) if total.name != "unread_lines"}
     return lines, CaptureSummary(**counted, unread_lines=tuple(unread))
 
 
