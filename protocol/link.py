@@ -213,11 +213,12 @@ class Link:
                 self._trace(now, "rx", "abandoned", event.partial, "silent longer than T_CHAR")
 
     def _on_good_frame(self, raw: bytes, now: float) -> None:
-        self._queue_control(ACK, now)  # a good frame is ACKed before it is processed
+        # A good frame is ACKed before it is processed; the trace shows the frame, then its ACK.
         if raw == self._last_good_frame:
             # A retransmission says only that the peer missed our ACK, not that it has our frame.
             self.counters.duplicates += 1
             self._trace(now, "rx", "duplicate", raw, "retransmission, ACKed again, not delivered")
+            self._queue_control(ACK, now)
             return
         if self._outgoing is not None:
             # The peer evidently has our frame: its answer counts as the ACK.
@@ -225,6 +226,7 @@ class Link:
         self._last_good_frame = raw
         self.counters.frames_in += 1
         self._trace(now, "rx", "frame", raw)
+        self._queue_control(ACK, now)
         self._events.append(FrameReceived(frame_body(raw), raw))
 
     def _on_control(self, byte: int, now: float) -> None:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from terminal.capture_file import A_TO_B, B_TO_A, Tap
+
 # 8N1 puts a start bit, eight data bits and a stop bit on the wire for every byte.
 BITS_PER_BYTE = 10
 
@@ -156,14 +158,20 @@ class _PacedChunk:
 
 
 class _Direction:
-    """One way through the cable: read one master, impair, pace, write the other master."""
+    """One way through the cable: read one master, impair, pace, write the other master. `tap`
+    sees the bytes written, named by `way`."""
 
-    def __init__(self, source_fd: int, sink_fd: int, settings: CableSettings, rng: random.Random, lock: threading.Lock) -> None:
+    def __init__(
+        self, source_fd: int, sink_fd: int, settings: CableSettings, rng: random.Random, lock: threading.Lock,
+        way: str, tap: Tap | None,
+    ) -> None:
         self.source_fd = source_fd
         self.sink_fd = sink_fd
         self.settings = settings
         self.rng = rng
         self.lock = lock
+        self.way = way
+        self.tap = tap
         self.tally = _Tally()
         self.byte_time = BITS_PER_BYTE / settings.baud if settings.baud else 0.0
         # Deadlines come from the line's own schedule, not from when the loop woke up, so late
@@ -283,6 +291,8 @@ class _Direction:
             self.sink_rests_until = now + _EIO_REST
             written = 0
         if written:
+            if self.tap is not None:
+                self.tap(self.way, bytes(self.unread[:written]), now)
             del self.unread[:written]
             self.unread_since = now
             with self.lock:
@@ -345,7 +355,9 @@ class NullModemCable:
     the endpoints' device paths; a link path that leads to a pty still open (another cable's) is
     refused. stop() ends the relay, closes the ptys and removes the links that still lead to them.
     Usable as a context manager. `unplug_clock` (seconds, monotonic) is what unplug windows are
-    measured on; tests pass their own to step through windows without waiting.
+    measured on; tests pass their own to step through windows without waiting. `tap(way, data,
+    now)` sees every chunk as the cable hands it to an end, impaired and paced, `way` being A->B or
+    B->A (a capture file's tap: terminal/capture_file.py).
     """
 
     def __init__(
@@ -355,8 +367,10 @@ class NullModemCable:
         link_a: str | os.PathLike[str] | None = None,
         link_b: str | os.PathLike[str] | None = None,
         unplug_clock: Callable[[], float] = time.monotonic,
+        tap: Tap | None = None,
     ) -> None:
         self.settings = settings or CableSettings()
+        self._tap = tap
         self._links = [Path(link) if link is not None else None for link in (link_a, link_b)]
         self._unplug_clock = unplug_clock
         self.seed = self.settings.seed if self.settings.seed is not None else random.SystemRandom().randrange(2**32)
@@ -392,8 +406,12 @@ class NullModemCable:
             raise
         # Each direction draws from its own stream so the two are independent but repeatable.
         self._directions = (
-            _Direction(master_a, master_b, self.settings, random.Random(f"{self.seed}:a-to-b"), self._lock),
-            _Direction(master_b, master_a, self.settings, random.Random(f"{self.seed}:b-to-a"), self._lock),
+            _Direction(
+                master_a, master_b, self.settings, random.Random(f"{self.seed}:a-to-b"), self._lock, A_TO_B, self._tap
+            ),
+            _Direction(
+                master_b, master_a, self.settings, random.Random(f"{self.seed}:b-to-a"), self._lock, B_TO_A, self._tap
+            ),
         )
         self._started_at = self._unplug_clock()
         self._thread = threading.Thread(target=self._relay, name="null-modem-cable", daemon=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from simulator.cable import CableCounters, CableSettings, CableSetupError, NullModemCable, UnplugWindow
+from terminal.capture_file import CaptureFile, CaptureFileError
 from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE
 from terminal.line_speed import LINE_SPEEDS_TEXT, line_speed_argument
 
@@ -87,6 +88,12 @@ def _add_cable_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     cable.add_argument("--link-a", metavar="PATH", help="also make PATH a symlink to endpoint A")
     cable.add_argument("--link-b", metavar="PATH", help="also make PATH a symlink to endpoint B")
+    cable.add_argument(
+        "--capture",
+        metavar="FILE",
+        help="append every byte the cable hands to either end to FILE, with its time and A->B or B->A "
+        "(decode it with pos-sim trace FILE; format: docs/captures.md)",
+    )
     cable.set_defaults(run=_run_cable)
 
 
@@ -100,7 +107,13 @@ def _run_cable(args: argparse.Namespace) -> int:
         seed=args.seed,
         unplug=tuple(args.unplug),
     )
-    cable = NullModemCable(settings, link_a=args.link_a, link_b=args.link_b)
+    try:
+        capture = CaptureFile(args.capture) if args.capture else None
+    except CaptureFileError as problem:
+        print(f"pos-sim cable: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    tap = capture.tap() if capture is not None else None
+    cable = NullModemCable(settings, link_a=args.link_a, link_b=args.link_b, tap=tap)
     # Installed before the paths are printed, so whoever reads them may signal at once.
     stop_requested, previous_handlers = _on_stop_signals()
     try:
@@ -128,6 +141,8 @@ def _run_cable(args: argparse.Namespace) -> int:
         return EXIT_DONE
     finally:
         cable.stop()
+        if capture is not None:
+            capture.close()
         for signum, handler in previous_handlers.items():
             signal.signal(signum, handler)
 
@@ -219,6 +234,12 @@ def _add_host_parser(subparsers: argparse._SubParsersAction) -> None:
     host.add_argument("--busy", type=_probability, default=0.0, metavar="P", help="answer this share of requests with ERROR BUSY")
     host.add_argument("--delay", type=_milliseconds, default=0, metavar="MS", help="hold each response back this long")
     host.add_argument("--seed", type=_seed, metavar="N", help="seed for --busy, to repeat a run")
+    host.add_argument(
+        "--capture",
+        metavar="FILE",
+        help="append every byte read and written on each line to FILE, with its time and the port's URL "
+        "(decode it with pos-sim trace FILE; format: docs/captures.md)",
+    )
     host.set_defaults(run=_run_host)
 
 
@@ -247,7 +268,8 @@ def _run_host(args: argparse.Namespace) -> int:
                 loaded = store.load(data)
             _check_ports(args.port, args.baud)
             trace = _open_trace(args.trace, cleanup)
-        except (DataError, StoreError, _StartupError) as problem:
+            capture = cleanup.enter_context(CaptureFile(args.capture)) if args.capture else None
+        except (DataError, StoreError, _StartupError, CaptureFileError) as problem:
             print(f"pos-sim host: {problem}", file=sys.stderr)
             return EXIT_USAGE
         server = HostServer(
@@ -259,6 +281,7 @@ def _run_host(args: argparse.Namespace) -> int:
             busy_rate=args.busy,
             delay=args.delay / 1000,
             seed=args.seed,
+            capture=capture,
         )
         clock_text = f"fixed at {fixed_now:%Y-%m-%dT%H:%M:%S}" if fixed_now else "the machine's"
         print(f"pos-sim host: {describe_load(loaded, data, str(store_path))}", file=sys.stderr, flush=True)
@@ -334,14 +357,16 @@ def _milliseconds(text: str) -> int:
 def _add_trace_parser(subparsers: argparse._SubParsersAction) -> None:
     trace = subparsers.add_parser(
         "trace",
-        help="decode a capture into frames and messages",
+        help="decode a capture, a host's trace or a spy:// log into frames and messages",
         description=(
-            "Decode a capture of the line (raw bytes, or hex text with optional > and < direction marks at the "
-            "start of lines) into trace lines: frames with each field as NAME = value, ACK/NAK, noise, bad "
-            "frames and resends."
+            "Decode what was seen on a line into numbered trace lines, in order, both directions: frames with "
+            "each field as NAME = value, ACK/NAK, noise, bad frames and resends, then a summary. FILE may be "
+            "what --capture writes (pos-sim host, pos-sim cable, pos-terminal), the hand-made hex form (lines "
+            "of hex, optionally after > or <), the output of pos-sim host --trace, a pyserial spy://PORT?file=LOG "
+            "log, or raw bytes. A file that holds no frame exits 1. Format and examples: docs/captures.md."
         ),
     )
-    trace.add_argument("file", metavar="FILE", help="the capture")
+    trace.add_argument("file", metavar="FILE", help="the capture, trace or spy:// log")
     trace.set_defaults(run=_run_trace)
 
 
@@ -357,6 +382,14 @@ def _run_trace(args: argparse.Namespace) -> int:
     except CaptureError as problem:
         print(f"pos-sim trace: {args.file}: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    if not summary.holds_frames:
+        print(
+            f"pos-sim trace: {args.file}: no frames: this is not a capture, or the line carried no frame "
+            f"({summary_line(summary)}); pos-sim trace reads what --capture writes, the output of pos-sim host "
+            "--trace, pyserial spy:// logs and raw bytes (docs/captures.md)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     for line in lines:
         print(line)
     print(summary_line(summary))

@@ -26,6 +26,7 @@ from protocol.states import State
 from protocol.trace import format_record
 from simulator.host import HostLogic
 from simulator.store import HostStore
+from terminal.capture_file import CaptureFile
 from terminal.transport import Backoff, LineDown, LinkDriver, SerialLine
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ class HostServer:
 
     `delay` (seconds) holds each response back after the request is decided and ACKed, to push a
     terminal past its T_RESP; `busy_rate` answers that share of requests with ERROR BUSY (from a
-    random stream seeded with `seed`). `trace` receives one line per thing on the line, both ways.
+    random stream seeded with `seed`). `trace` receives one line per thing on the line, both ways;
+    `capture` every byte read and written on every line, named by its port's URL.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class HostServer:
         busy_rate: float = 0.0,
         delay: float = 0.0,
         seed: int | None = None,
+        capture: CaptureFile | None = None,
     ) -> None:
         if not ports:
             raise ValueError("give the host at least one port to serve")
@@ -79,6 +82,7 @@ class HostServer:
         self._clock = clock
         self._trace = trace
         self._trace_lock = threading.Lock()
+        self._capture = capture
         self._busy_rate = busy_rate
         self._random = random.Random(seed)
         self._random_lock = threading.Lock()
@@ -178,7 +182,7 @@ class HostServer:
         connection = HostConnection(
             self._store_key_for, timers=self.timers, baud=self.baud, tracer=self._tracer(url)
         )
-        driver = LinkDriver(line, connection)
+        driver = LinkDriver(line, connection, tap=self._capture.tap(url) if self._capture is not None else None)
         held: deque[_HeldResponse] = deque()
         while not self._stopping.is_set():
             # A response held back wakes the loop when it is due, once the line is free for it.

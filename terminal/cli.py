@@ -20,6 +20,7 @@ from terminal.runtime import config_as_run, read_config
 
 if TYPE_CHECKING:
     from protocol import Reason
+    from terminal.capture_file import CaptureFile
     from terminal.plugin_api import PluginContext
     from terminal.runtime import TerminalRuntime
 
@@ -79,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", metavar="URL", help="serial port or pyserial URL, overriding the config")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
+        "--capture", metavar="FILE",
+        help="append every byte read and written on the line to FILE, with its time and the port "
+        "(decode it with pos-sim trace FILE; format: docs/captures.md)",
+    )
+    parser.add_argument(
         "--training", action="store_true", help="practise against the built-in simulated host"
     )
     # --json is also taken after the command; SUPPRESS: absent there, it leaves the global one be.
@@ -135,8 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         config = read_config(args.config, args.port)
     except ConfigError as exc:
         return CommandOutput(args.json).fail(EXIT_USAGE, "config", str(exc))
+    if args.capture is not None:
+        from terminal.capture_file import CaptureFile, CaptureFileError
+
+        try:
+            args.capture = CaptureFile(args.capture)  # from here on the open file; the terminal closes it
+        except CaptureFileError as exc:
+            return CommandOutput(args.json).fail(EXIT_USAGE, "capture", str(exc))
     if command == "ui":
-        return _run_ui(config, training=args.training)
+        return _run_ui(config, training=args.training, capture=args.capture)
     from terminal.commands import run_command
 
     try:
@@ -148,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_READER_GONE
 
 
-def _run_ui(config: TerminalConfig, *, training: bool) -> int:
+def _run_ui(config: TerminalConfig, *, training: bool, capture: CaptureFile | None) -> int:
     """The app. Its menu is painted first; the terminal (journal, host client, the demo host) is
     opened after that, on a thread of the shell's, since loading and opening it takes longer than
     drawing the menu and the menu needs none of it."""
@@ -160,7 +173,7 @@ def _run_ui(config: TerminalConfig, *, training: bool) -> int:
         from terminal.plugin_api import PluginContext
         from terminal.runtime import open_terminal
 
-        runtime = open_terminal(config, training=training)
+        runtime = open_terminal(config, training=training, capture=capture)
         opened.append(runtime)
         logging.basicConfig(
             filename=str(runtime.config.journal.path.with_suffix(".log")),

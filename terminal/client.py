@@ -39,7 +39,7 @@ from protocol.link import MAX_SENDS, wire_time
 from protocol.messages import MAX_APPOINTMENTS_PER_PAGE
 from protocol.trace import format_record
 from terminal.journal import AppointmentUnsettledError, Attempt, AttemptState, Journal, JournalError
-from terminal.transport import LineDown, LinkDriver, SerialLine
+from terminal.transport import LineDown, LinkDriver, SerialLine, Tap
 
 log = logging.getLogger("pos_terminal.client")
 
@@ -145,6 +145,7 @@ class HostClient:
         monotonic: Callable[[], float] = time.monotonic,
         pause: Callable[[float], None] = time.sleep,
         settle_backoff: tuple[float, ...] = SETTLE_BACKOFF,
+        tap: Tap | None = None,
     ) -> None:
         self.tid = tid
         self.merchant_id = merchant_id
@@ -161,7 +162,7 @@ class HostClient:
         self._connection = TerminalConnection(
             tid, key, timers=timers, baud=baud, tracer=self._keep_trace
         )
-        self._driver = LinkDriver(line, self._connection, clock=monotonic)
+        self._driver = LinkDriver(line, self._connection, clock=monotonic, tap=tap)
         # One request at a time: the UI's worker and the background settler share this client.
         self._lock = threading.RLock()
         self.dropped_frames = 0

@@ -50,7 +50,7 @@ def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) 
     out = CommandOutput(args.json)
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
-        runtime = open_terminal(config, training=args.training)
+        runtime = open_terminal(config, training=args.training, capture=args.capture)
     except ConfigError as exc:
         return out.fail(EXIT_USAGE, "config", str(exc))
     except JournalError as exc:

@@ -21,6 +21,7 @@ from terminal.config import (
 )
 
 if TYPE_CHECKING:
+    from terminal.capture_file import CaptureFile
     from terminal.client import HostClient
     from terminal.journal import Journal
     from terminal.printing import VoucherPrinter
@@ -90,10 +91,14 @@ def config_as_run(config: TerminalConfig, *, training: bool) -> TerminalConfig:
     return config
 
 
-def open_terminal(config: TerminalConfig, *, training: bool = False) -> TerminalRuntime:
+def open_terminal(
+    config: TerminalConfig, *, training: bool = False, capture: CaptureFile | None = None
+) -> TerminalRuntime:
     """Open everything the config names. Demo mode (no port) and training mode run against the
     built-in simulated host with demo data, with a journal of their own; both, and the host's
-    database, are kept in simulated_data_dir from one run to the next."""
+    database, are kept in simulated_data_dir from one run to the next. `capture` (pos-terminal
+    --capture) gets every byte of the line; the terminal takes it over and closes it when it
+    closes."""
     from protocol import Timers
     from terminal.client import HostClient
     from terminal.journal import Journal
@@ -101,7 +106,7 @@ def open_terminal(config: TerminalConfig, *, training: bool = False) -> Terminal
     from terminal.settler import Settler
     from terminal.transport import SerialLine
 
-    cleanups: list[Callable[[], Any]] = []
+    cleanups: list[Callable[[], Any]] = [capture.close] if capture is not None else []
     simulated = training or config.demo
     try:
         if simulated:
@@ -132,6 +137,7 @@ def open_terminal(config: TerminalConfig, *, training: bool = False) -> Terminal
             journal=journal,
             timers=Timers(link.t_char_ms / 1000, link.t_ack_ms / 1000, link.t_resp_ms / 1000),
             baud=link.baud,
+            tap=capture.tap(link.port) if capture is not None else None,
         )
         cleanups.remove(journal.close)
         printer = printer_from_config(config)

@@ -2,7 +2,8 @@
 
 screens -> terminal -> protocol; simulator -> protocol, and to a few leaf modules of terminal/
 that need nothing of the project but protocol/ (the serial line and its driver, the sqlite file,
-the exit codes, the text catalogue, the line speeds). terminal.demo alone reaches into simulator/: the built-in simulated host that
+the exit codes, the text catalogue, the line speeds, the capture file). terminal.demo alone reaches
+into simulator/: the built-in simulated host that
 `pos-terminal` runs when no host is configured. An import under `if TYPE_CHECKING:` is not a dependency and is not counted.
 """
 
@@ -15,7 +16,12 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("protocol", "terminal", "screens", "simulator")
 # The modules of terminal/ that simulator/ may use; each may import only protocol/ and itself.
 SHARED_WITH_SIMULATOR = {
-    "terminal.transport", "terminal.sqlite_file", "terminal.exit_codes", "terminal.catalogue", "terminal.line_speed",
+    "terminal.transport",
+    "terminal.sqlite_file",
+    "terminal.exit_codes",
+    "terminal.catalogue",
+    "terminal.line_speed",
+    "terminal.capture_file",
 }
 DEMO_HOST = "terminal.demo"
 

@@ -143,8 +143,18 @@ def test_trace_sees_every_happening():
     link.receive_data(b"zz" + FRAME, 0.0)
     link.send_frame(OTHER, 0.1)
     link.receive_data(bytes([NAK]), 0.2)
-    assert [r.kind for r in seen] == ["noise", "ack", "frame", "frame", "nak", "resend"]
-    assert [r.direction for r in seen] == ["rx", "tx", "rx", "tx", "rx", "tx"]
+    assert [r.kind for r in seen] == ["noise", "frame", "ack", "frame", "nak", "resend"]
+    assert [r.direction for r in seen] == ["rx", "rx", "tx", "tx", "rx", "tx"]
+
+
+def test_trace_shows_a_frame_before_its_ack_while_the_ack_bytes_go_out_first():
+    seen = []
+    link = Link(TIMERS, tracer=seen.append)
+    link.receive_data(FRAME, 0.0)
+    link.receive_data(FRAME, 0.1)  # the peer missed our ACK and sends the frame again
+    assert [(r.direction, r.kind) for r in seen] == [("rx", "frame"), ("tx", "ack"), ("rx", "duplicate"), ("tx", "ack")]
+    assert link.send_frame(OTHER, 0.2) == OTHER
+    assert link.data_to_send() == bytes([ACK, ACK])  # owed, written before the new frame
 
 
 def test_a_retransmitted_old_frame_is_not_taken_as_the_ack_of_our_new_frame():

@@ -485,6 +485,30 @@ def test_a_cable_leaves_its_link_alone_once_it_leads_elsewhere(tmp_path: Path) -
     assert os.readlink(link) == str(tmp_path / "someone-elses")
 
 
+def test_pos_sim_cable_refuses_a_capture_it_cannot_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing" / "line.cap"
+    assert main(["cable", "--capture", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no endpoints: the cable never started
+    assert captured.err == (
+        f"pos-sim cable: cannot write the capture to {missing} (No such file or directory); "
+        "give --capture a file in a folder that exists and that you may write to\n"
+    )
+
+
+def test_the_tap_sees_each_way_as_delivered_after_the_impairments() -> None:
+    seen: list[tuple[str, bytes]] = []
+    with NullModemCable(CableSettings(dup=1.0, seed=1), tap=lambda way, data, _now: seen.append((way, data))) as cable:
+        with endpoint(cable.path_a) as a, endpoint(cable.path_b) as b:
+            write_all(a, b"\x02\x03")
+            assert read_exactly(b, 4) == b"\x02\x02\x03\x03"
+            write_all(b, b"\x06")
+            assert read_exactly(a, 2) == b"\x06\x06"
+    assert [way for way, _data in seen] == ["A->B"] * (len(seen) - 1) + ["B->A"]
+    assert b"".join(data for way, data in seen if way == "A->B") == b"\x02\x02\x03\x03"
+    assert seen[-1] == ("B->A", b"\x06\x06")
+
+
 def test_pos_sim_without_a_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().err

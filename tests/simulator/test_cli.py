@@ -237,3 +237,13 @@ def test_a_second_host_on_a_line_another_holds_is_refused_and_the_line_is_left_a
         assert code == 2 and "cannot open --port" in capsys.readouterr().err
         with LineTerminal(cable.path_a, timers=Timers(t_char=0.05, t_ack=0.2, t_resp=1.0)) as terminal:
             assert terminal.ask(EchoRequest(datetime(2026, 11, 27, 9, 30))).result is Result.OK
+
+
+def test_a_host_refuses_a_capture_it_cannot_write_before_it_serves(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "missing" / "host.cap"
+    with NullModemCable() as cable:
+        assert main(["host", "--port", cable.path_b, "--capture", str(missing)]) == 2
+    assert capsys.readouterr().err == (
+        f"pos-sim host: cannot write the capture to {missing} (No such file or directory); "
+        "give --capture a file in a folder that exists and that you may write to\n"
+    )

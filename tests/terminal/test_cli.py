@@ -241,6 +241,18 @@ def test_config_mistakes_exit_2_with_what_to_do(tmp_path, mutate, complaint):
     assert KEY.hex() not in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_capture_that_cannot_be_written_exits_2_before_the_line_is_opened(tmp_path):
+    config = write_config(tmp_path, str(tmp_path / "no-such-port"))  # opened, it would exit 3
+    missing = tmp_path / "missing" / "terminal.cap"
+    advice = (f"cannot write the capture to {missing} (No such file or directory); "
+              "give --capture a file in a folder that exists and that you may write to")
+    refused = run(config, "--capture", str(missing), "echo")
+    assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", f"pos-terminal: {advice}\n")
+    refused = run(config, "--json", "--capture", str(missing), "echo")
+    assert refused.returncode == 2
+    assert json.loads(refused.stdout) == {"ok": False, "error": "capture", "message": advice}
+
+
 def test_usage_mistakes_exit_2():
     for args in (["cancel", "A1"], ["cancel", "A1", "--reason", "5"], ["list", "--page", "x"], ["frobnicate"]):
         result = subprocess.run([POS_TERMINAL, *args], capture_output=True, text=True, timeout=30)
