@@ -150,7 +150,6 @@ class HostClient:
         self.tid = tid
         self.merchant_id = merchant_id
         self.operator_id = operator_id
-        self.line = line
         self.journal = journal
         self.timers = timers
         self.baud = baud
@@ -166,6 +165,15 @@ class HostClient:
         # One request at a time: the UI's worker and the background settler share this client.
         self._lock = threading.RLock()
         self.dropped_frames = 0
+
+    @property
+    def line(self) -> SerialLine:
+        return self._driver.line
+
+    @line.setter
+    def line(self, line: SerialLine) -> None:
+        """Talk over another line from the next request on (close this one first)."""
+        self._driver.line = line
 
     # -- what the technician sees
 

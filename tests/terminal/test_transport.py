@@ -125,3 +125,21 @@ def test_drain_answers_what_waited_and_hands_it_back():
     assert [type(event).__name__ for event in events] == ["FrameDropped"]
     assert line.written == [bytes([ACK])]  # ACKed, so the host stops resending it
     assert line.waits == [0, 0]  # and no waiting for more
+
+
+def test_a_client_given_another_line_talks_over_that_one(tmp_path):
+    from terminal.client import HostClient, LinkFailure
+    from terminal.journal import Journal
+
+    clock = Clock()
+    first, second = ScriptedLine(clock), ScriptedLine(clock)
+    first.open = second.open = lambda: None  # type: ignore[attr-defined]
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        client = HostClient(
+            tid=TID, merchant_id="898440358120001", operator_id="00", key=KEY, line=first,  # type: ignore[arg-type]
+            journal=journal, timers=TIMERS, monotonic=clock, wall_clock=lambda: T0,
+        )
+        client.line = second  # type: ignore[assignment]
+        with pytest.raises(LinkFailure):  # nobody answers on the scripted line
+            client.echo()
+    assert first.written == [] and second.written  # the request went out on the new line
