@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from simulator.cable import CableCounters, CableSettings, CableSetupError, NullModemCable, UnplugWindow
 from terminal.capture_file import CaptureFile, CaptureFileError
-from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE
+from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE, reader_gone
 from terminal.line_speed import LINE_SPEEDS_TEXT, line_speed_argument
 
 if TYPE_CHECKING:
@@ -37,7 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse has already printed the usage error or the help; hand back its code instead of
         # exiting, so main() can be called from tests like any function.
         return leaving.code if isinstance(leaving.code, int) else EXIT_USAGE
-    return args.run(args)
+    try:
+        code = args.run(args)
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at exit
+        return code
+    except BrokenPipeError:  # `pos-sim report | head`
+        return reader_gone()
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,6 @@ terminal/exit_codes.py.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,7 +21,7 @@ from simulator.data_file import data_file_text
 from simulator.report import aligned, fee_words, request_json, requests_table, words
 from simulator.store import HostStore, LoadSummary, StoreError
 from terminal.catalogue import format_money
-from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_READER_GONE, EXIT_USAGE
+from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE
 
 _MOST_NAMED = 10  # ids named in one line of what a reset would lose; the rest are counted
 
@@ -61,20 +60,14 @@ class _Shown:
 def run_db_command(command: DbCommand) -> int:
     """Carry out `command`, print what it shows, and return the exit code."""
     try:
-        try:
-            shown = _carry_out(command)
-        except _Failure as failure:
-            return _print_failure(command.as_json, failure)
-        if command.as_json:
-            print(json.dumps({"ok": True, **shown.document}, ensure_ascii=False, indent=2))
-        else:
-            print(shown.text)
-        sys.stdout.flush()  # here, where a reader gone away is caught, not at exit
-        return EXIT_DONE
-    except BrokenPipeError:
-        # The reader went away (`pos-sim db --db F list | head`): nothing more to tell it.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_READER_GONE
+        shown = _carry_out(command)
+    except _Failure as failure:
+        return _print_failure(command.as_json, failure)
+    if command.as_json:
+        print(json.dumps({"ok": True, **shown.document}, ensure_ascii=False, indent=2))
+    else:
+        print(shown.text)
+    return EXIT_DONE
 
 
 def _carry_out(command: DbCommand) -> _Shown:

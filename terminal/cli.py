@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from terminal.command_output import CommandOutput
 from terminal.config import ConfigError, TerminalConfig
-from terminal.exit_codes import EXIT_DONE, EXIT_READER_GONE, EXIT_USAGE
+from terminal.exit_codes import EXIT_DONE, EXIT_USAGE, reader_gone
 from terminal.runtime import config_as_run, read_config
 
 if TYPE_CHECKING:
@@ -154,11 +153,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return run_command(command, config, args)
-    except BrokenPipeError:
-        # The reader went away (`pos-terminal history | head`): nothing more to tell it, and the
-        # code a process ended by SIGPIPE has, since what the command did was not all said.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_READER_GONE
+    except BrokenPipeError:  # `pos-terminal history | head`
+        return reader_gone()
 
 
 def _run_ui(config: TerminalConfig, *, training: bool, capture: CaptureFile | None) -> int:

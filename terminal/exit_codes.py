@@ -3,7 +3,9 @@ Imports nothing of the project: either command loads it before anything else."""
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 
 EXIT_DONE = 0
 # Not done: the host refused, or there is no such voucher or request; pos-sim: the cable's relay failed.
@@ -19,3 +21,11 @@ def exit_code_of_signal(signal_number: int) -> int:
 
 
 EXIT_READER_GONE = exit_code_of_signal(signal.SIGPIPE)  # 141: the reader of the output went away
+
+
+def reader_gone() -> int:
+    """The reader of standard output went away (`pos-sim report | head`): there is nothing more
+    to tell it, so standard output is pointed at /dev/null (flushing it at exit would fail again),
+    and the code is a SIGPIPE's, since what the command did was not all said."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_READER_GONE
