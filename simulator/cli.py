@@ -269,11 +269,12 @@ def _run_host(args: argparse.Namespace) -> int:
             store_path = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="pos-sim-host-"))) / "host.db"
         try:
             data = load_data(args.data) if args.data else demo_data(clock())
-            with HostStore(store_path) as store:
-                loaded = store.load(data)
+            # Everything that can be refused is checked before the db takes the data for good.
             _check_ports(args.port, args.baud)
             trace = _open_trace(args.trace, cleanup)
             capture = cleanup.enter_context(CaptureFile(args.capture)) if args.capture else None
+            with HostStore(store_path) as store:
+                loaded = store.load(data)
         except (DataError, StoreError, _StartupError, CaptureFileError) as problem:
             print(f"pos-sim host: {problem}", file=sys.stderr)
             return EXIT_USAGE

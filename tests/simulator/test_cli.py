@@ -247,3 +247,10 @@ def test_a_host_refuses_a_capture_it_cannot_write_before_it_serves(tmp_path: Pat
         f"pos-sim host: cannot write the capture to {missing} (No such file or directory); "
         "give --capture a file in a folder that exists and that you may write to\n"
     )
+
+
+def test_a_host_refused_at_start_leaves_its_db_as_it_was(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "host.db"
+    assert main(["host", "--port", "/nonexistent/tty", "--db", str(db)]) == 2
+    assert "cannot open --port /nonexistent/tty" in capsys.readouterr().err
+    assert not db.exists()  # the demo data was not written into it for good
