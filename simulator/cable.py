@@ -303,23 +303,34 @@ class _Direction:
             self.unread.clear()
 
 
-def _link_in_use(link: Path) -> str:
+def _cable_holding(link: Path) -> str | None:
+    """Why `link` is taken, if a running cable holds the pty it leads to; None when no cable does.
+
+    A cable that was killed leaves its link behind, and Linux gives its pty number to the next
+    pty opened (a shell's, say): only a cable among the processes that hold the pty makes the link
+    another cable's. A cable run inside another program (NullModemCable in a test) is not seen."""
     target = os.path.realpath(link)
-    holders = _processes_holding(target)
-    if holders:
-        return (f"{link} is taken: it leads to {target}, which {', '.join(holders)} holds open. Stop that "
-                "cable first, or choose another link path")
-    return (f"{link} is taken: it leads to {target}, which is in use. Stop the cable that made it, or, if "
-            f"no cable is running, remove the link (rm {link}); or choose another link path")
+    cables = [
+        f"pid {pid} ({command})" for pid, command in _processes_holding(target) if _is_cable(command)
+    ]
+    if not cables:
+        return None
+    return (f"{link} is taken: it leads to {target}, which {', '.join(cables)} holds open. Stop that "
+            "cable first, or choose another link path")
 
 
-def _processes_holding(device: str) -> list[str]:
-    """'pid N (command)' for each process that has `device` open, as far as /proc shows (on Linux,
+def _is_cable(command: str) -> bool:
+    words = command.split()
+    return words[:2] in (["pos-sim", "cable"], ["-m", "simulator"]) and "cable" in words[:3]
+
+
+def _processes_holding(device: str) -> list[tuple[int, str]]:
+    """(pid, command) of each process that has `device` open, as far as /proc shows (on Linux,
     the processes of this user): a cable keeps its ptys open for as long as it runs."""
     holders = []
     for process in sorted(Path("/proc").glob("[0-9]*"), key=lambda entry: int(entry.name)):
         if _has_open(process, device):
-            holders.append(f"pid {process.name} ({_command(process)})")
+            holders.append((int(process.name), _command(process)))
     return holders
 
 
@@ -485,11 +496,13 @@ class NullModemCable:
 
     def _make_link(self, link: Path, path: str) -> None:
         if link.is_symlink():
-            if link.exists():
-                # It leads to a pty that is still open: another cable's, which taking the name would
-                # cut off from whoever opens it next, and which that cable would delete on exit.
-                raise CableSetupError(_link_in_use(link))
-            # Its pty is gone, with the cable that was killed; the caller asked for this name.
+            taken = _cable_holding(link) if link.exists() else None
+            if taken is not None:
+                # Another cable's: taking the name would cut it off from whoever opens it next,
+                # and that cable would delete the name on exit.
+                raise CableSetupError(taken)
+            # Left by a cable that was killed (its pty gone, or its number since given to another
+            # pty); the caller asked for this name.
             link.unlink()
         elif link.exists():
             raise CableSetupError(f"{link} already exists and is not a symlink; remove it or choose another link path")

@@ -477,6 +477,19 @@ def test_a_link_whose_pty_is_gone_is_taken_over(tmp_path: Path) -> None:
     assert not link.is_symlink()
 
 
+def test_a_link_whose_pty_number_went_to_another_program_is_taken_over(tmp_path: Path) -> None:
+    # A killed cable's link, and Linux has given its pty number to a pty of this test's own.
+    master, slave = os.openpty()
+    try:
+        link = tmp_path / "terminal-port"
+        link.symlink_to(os.ttyname(slave))
+        with NullModemCable(link_a=link) as cable:
+            assert os.readlink(link) == cable.path_a
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_a_cable_leaves_its_link_alone_once_it_leads_elsewhere(tmp_path: Path) -> None:
     link = tmp_path / "terminal-port"
     with NullModemCable(link_a=link):
