@@ -145,7 +145,9 @@ class HostServer:
             tried.set()  # however the thread ends, start() waits for it no longer
 
     def _keep_serving(self, url: str, logic: HostLogic, tried: threading.Event) -> None:
-        line = SerialLine(url, self.baud, backoff=Backoff(first=_FIRST_BACKOFF, stable_for=Backoff.longest))
+        line = SerialLine(
+            url, self.baud, backoff=Backoff(first=_FIRST_BACKOFF, stable_for=Backoff.longest), wait_until_sent=False
+        )
         # Said once when the line is lost and once when it is back, not on every retry.
         lost = False
         while not self._stopping.is_set():

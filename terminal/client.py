@@ -444,7 +444,7 @@ class HostClient:
         try:
             # What arrived between requests (a late answer to an earlier one) is answered and
             # dropped, so it cannot pass for the ACK of this one.
-            self._note_dropped(driver.drain(), "discarded a late frame")
+            self._note_dropped(driver.drain(), "discarded a late frame", logging.INFO)
             if abort is not None and abort.is_set():
                 raise Aborted()
             connection.next_seq = self.journal.next_seq()
@@ -458,7 +458,7 @@ class HostClient:
                     elif isinstance(event, (ResponseReceived, RequestFailed)):
                         return event  # the step wrote our ACK of the answer
                     else:
-                        self._note_dropped([event], "dropped a frame from the host")
+                        self._note_dropped([event], "dropped a frame from the host", logging.WARNING)
                 if self._mono() > deadline:
                     # Only a line that keeps a frame half-received forever gets here.
                     connection.abandon()
@@ -467,11 +467,13 @@ class HostClient:
             connection.abandon()
             raise
 
-    def _note_dropped(self, events: list[object], what: str) -> None:
+    def _note_dropped(self, events: list[object], what: str, level: int) -> None:
+        """A late answer drained before a request is expected after a restart (INFO); a frame
+        that is not the answer while one is awaited is not (WARNING)."""
         for event in events:
             if isinstance(event, FrameDropped):
                 self.dropped_frames += 1
-                log.warning("%s: %s", what, event.reason)
+                log.log(level, "%s: %s", what, event.reason)
 
     def _keep_trace(self, record: TraceRecord) -> None:
         self._trace.append(TraceLine(self._wall(), record))

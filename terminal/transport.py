@@ -68,12 +68,16 @@ class SerialLine:
         clock: Callable[[], float] = time.monotonic,
         open_port: Callable[..., Any] = serial.serial_for_url,
         backoff: Backoff | None = None,
+        wait_until_sent: bool = True,
     ) -> None:
+        """`wait_until_sent`: each write returns once the bytes have left the port (the terminal's
+        one request at a time); the host's serving thread writes and goes back to reading."""
         self.url = url
         self.baud = baud
         self.clock = clock
         self._open_port = open_port
         self._backoff = backoff or Backoff()
+        self._wait_until_sent = wait_until_sent
         self._port: Any = None
         self._opened_at: float | None = None
         self._next_attempt = 0.0
@@ -103,7 +107,8 @@ class SerialLine:
         self.open()
         try:
             self._port.write(data)
-            self._port.flush()
+            if self._wait_until_sent:
+                self._port.flush()
         except _PORT_ERRORS as exc:
             raise self.failed(f"write failed: {exc}") from None
 
