@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from simulator.data import LOCAL_TIME_FORMAT, ServiceAppointment, SimulatorData, Terminal
+from simulator.report import words
 from terminal.catalogue import format_money
 
 # TOML basic strings must escape these; other control characters are written as \uXXXX.
@@ -41,8 +42,8 @@ def _appointment_lines(appointment: ServiceAppointment) -> list[str]:
         id=toml_string(appointment.appt_id),
         merchant_id=toml_string(appointment.merchant_id),
         scheduled_at=_time(appointment.scheduled_at),
-        service=f"{int(appointment.service)}  # {_word(appointment.service.name)}",
-        status=f"{int(appointment.status)}  # {_word(appointment.status.name)}",
+        service=f"{int(appointment.service)}  # {words(appointment.service.name)}",
+        status=f"{int(appointment.status)}  # {words(appointment.status.name)}",
         address=toml_string(appointment.address),
         late_fee=f"{appointment.late_fee}  # {format_money(appointment.late_fee)}",
         free_until=_time(appointment.free_until),
@@ -67,7 +68,3 @@ def toml_string(text: str) -> str:
 
 def _time(moment: datetime) -> str:
     return f'"{moment:{LOCAL_TIME_FORMAT}}"'
-
-
-def _word(name: str) -> str:
-    return name.lower().replace("_", " ")

@@ -1,7 +1,9 @@
-"""Every word the terminal shows, prints or says, in each language it speaks (zh_CN, the default,
-and en), keyed by message id; the protocol's names (results, services, reasons, statuses) in those
-words; and money, dates and durations as each language writes them. The shell's menu, the
-screens, the voucher and pos-terminal's commands all take their words from here.
+"""Every word a merchant meets, in each language the terminal speaks (zh_CN, the default, and
+en), keyed by message id; the protocol's names (results, services, reasons, statuses) in those
+words; and money, dates and durations as each language writes them. The shell's menu, the screens
+and the voucher take all their words from here; pos-terminal's commands, which speak English to a
+technician, take from here the names, result words, cancel terms and formats they share with the
+screens, and keep their own sentences (terminal/commands.py).
 
 It imports nothing of the project: the shell paints its menu with it before the protocol is
 loaded, and pos-sim may use it too."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from terminal.exit_codes import EXIT_DONE, EXIT_USAGE
+
 if TYPE_CHECKING:
     from terminal.pin_lockout import PinLockout
 
@@ -169,16 +171,16 @@ def _prompt_for_hash() -> int:
         again = getpass.getpass("The same PIN again: ")
     except (EOFError, KeyboardInterrupt):
         print("\nNo PIN entered; nothing was written.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if not is_valid_pin(pin):
         print(f"A supervisor PIN is exactly {PIN_LENGTH} digits; nothing was written.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if not hmac.compare_digest(pin.encode(), again.encode()):
         print("The two PINs differ; nothing was written. Run this again.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     print("# put this line in the [terminal] section of the terminal's config file:")
     print(f'supervisor_pin = "{hash_pin(pin)}"')
-    return 0
+    return EXIT_DONE
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from typing import Any, Callable, Protocol
 
 import serial
 
+from terminal.capture_file import Tap
+
 try:
     from termios import error as _TermiosError
 except ImportError:  # not a POSIX system: pyserial raises only its own errors there
@@ -162,8 +164,6 @@ BUSY_READ = 0.05
 # ... and this long while nothing at all is pending: bytes end the wait at once, so this bounds
 # only how long a stop takes to be noticed. Shorter idle waits cost a share of a core per line.
 IDLE_READ = 0.2
-
-Tap = Callable[[str, bytes, float], None]
 
 
 @dataclass

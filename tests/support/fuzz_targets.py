@@ -191,7 +191,7 @@ class HostBench:
                 raise Violation(f"unexpected host event {event!r}")
         while held and connection.state.name == "IDLE":
             event, response = held.popleft()
-            out = connection.answer(event, response, now)
+            out = connection.data_to_send() + connection.answer(event, response, now)
             self._check_answer(out, event, response)
             ack = acks[0] if acks else "a"
             acks.rotate(-1)
