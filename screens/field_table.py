@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
 
-from screens.prose import wrap_prose
+from terminal.text_width import wrap_prose
 from terminal.text_width import display_width
 
 GAP = 1  # cells between the label and the value

@@ -46,3 +46,48 @@ def fold_word(word: str, width: int) -> list[str]:
         piece += ch
         used += char_width(ch)
     return [*pieces, piece] if piece else pieces
+
+
+# Marks that may not begin a line, and marks that may not end one (simplified kinsoku).
+NO_LINE_START = frozenset("，。、；：！？）》」』】〉…,.;:!?)%")
+NO_LINE_END = frozenset("（《「『【〈(")
+
+
+def wrap_prose(text: str, width: int) -> list[str]:
+    """Lines of at most `width` cells; a newline in `text` always starts a new line."""
+    width = max(width, 2)
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line: list[str] = []
+        used = 0
+        wrapped = False  # the line being filled continues a wrapped one: no leading spaces
+        for token in wrap_tokens(paragraph):
+            if token == " ":
+                if (line or not wrapped) and used < width:
+                    line.append(token)
+                    used += 1
+                continue
+            size = display_width(token)
+            if used + size > width and line:
+                carried: list[str] = []
+                # Keep a closing mark with the character before it, and an opening one with
+                # the character after it.
+                # (a run of closing marks goes down together with the character before it)
+                while (carried or [token])[0][0] in NO_LINE_START and len(line) > 1 and line[-1] != " ":
+                    carried.insert(0, line.pop())
+                while len(line) > 1 and line[-1] != " " and line[-1][-1] in NO_LINE_END:
+                    carried.insert(0, line.pop())
+                lines.append("".join(line).rstrip())
+                line, used = carried, sum(display_width(t) for t in carried)
+                wrapped = True
+            if size > width:
+                *whole, token = fold_word(token, width)
+                if line:
+                    lines.append("".join(line).rstrip())
+                    line, used = [], 0
+                lines.extend(whole)
+                size = display_width(token)
+            line.append(token)
+            used += size
+        lines.append("".join(line).rstrip())
+    return lines

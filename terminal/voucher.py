@@ -8,7 +8,7 @@ from datetime import datetime
 from protocol.enums import CURRENCY_CNY
 from terminal.catalogue import LOCALES, PAPER_WIDTHS, format_money, reason_name, service_name, t
 from terminal.journal import Attempt, AttemptState
-from terminal.text_width import display_width, fold_word, wrap_tokens
+from terminal.text_width import display_width, wrap_prose
 
 
 def _clean(text: str) -> str:
@@ -17,31 +17,10 @@ def _clean(text: str) -> str:
 
 
 def wrap_to_width(text: str, width: int) -> list[str]:
-    """Lines of at most `width` columns. Breaks at spaces where there are any; Chinese text,
-    which has none, may break between any two characters."""
-    lines: list[str] = []
-    line, used = "", 0
-    for token in wrap_tokens(_clean(text)):
-        if token == " ":
-            # Never start a line with a space; a space at a line's end is dropped on flushing.
-            if line and used < width:
-                line += " "
-                used += 1
-            continue
-        w = display_width(token)
-        if used + w > width and line:
-            lines.append(line.rstrip())
-            line, used = "", 0
-        if w > width:
-            pieces = fold_word(token, width)
-            lines.extend(pieces[:-1])
-            token = pieces[-1]
-            w = display_width(token)
-        line += token
-        used += w
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines or [""]
+    """Host text on paper, in lines of at most `width` columns, wrapped as the screens wrap it
+    (terminal/text_width.py wrap_prose): at spaces, between Chinese characters, and never a
+    closing mark at a line's start."""
+    return wrap_prose(_clean(text).strip(), width)
 
 
 def _center(text: str, width: int) -> list[str]:

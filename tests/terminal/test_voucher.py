@@ -145,3 +145,15 @@ def test_money_in_another_currency_names_its_code() -> None:
 )
 def test_display_width_counts_chinese_as_two_columns(text: str, width: int) -> None:
     assert display_width(text) == width
+
+
+def test_host_text_on_paper_never_starts_a_line_with_a_closing_mark():
+    from terminal.text_width import NO_LINE_START, display_width
+    from terminal.voucher import wrap_to_width
+
+    text = "上门安装已取消，费用按规定收取。请保留此凭证，以备查询。"
+    for width in range(6, 32):
+        lines = wrap_to_width(text, width)
+        assert "".join(lines) == text
+        assert all(display_width(line) <= width for line in lines), width
+        assert not any(line[0] in NO_LINE_START for line in lines), (width, lines)
