@@ -48,6 +48,8 @@ log = logging.getLogger("pos_terminal.client")
 SETTLE_TRIES = 3
 SETTLE_BACKOFF = (0.5, 1.0, 2.0)
 TRACE_KEPT = 200
+# The trace records of the host taking our request: its ACK, or its answer before the ACK.
+ACCEPTING_KINDS = frozenset({"ack", "implicit-ack"})
 
 
 class LinkProblem(Enum):
@@ -56,28 +58,30 @@ class LinkProblem(Enum):
     PORT = "port"  # the port could not be opened, or failed while in use
     PORT_HELD = "port-held"  # another program holds the port
     DEAD_LINE = "dead-line"  # sent 3 times, and not one byte came back: no ACK, no NAK, nothing
-    NOISY_LINE = "noisy-line"  # sent 3 times and never ACKed, but NAKs or garbage came back
-    NO_ANSWER = "no-answer"  # ACKed by the host, but no answer came within T_RESP
+    NOISY_LINE = "noisy-line"  # never ACKed though NAKs or garbage came back, or only a garbled answer came
+    NO_ANSWER = "no-answer"  # ACKed by the host, but nothing more came within T_RESP
     ANSWER_NOT_VERIFIED = "answer-not-verified"  # answers came, but their MAC did not verify with our key
 
 
 class LinkFailure(Exception):
     """The host could not be reached or did not answer in time; nothing was decided by it.
 
-    `problem`: which way it failed (None: not said). `seen`: what came back from the host while
-    the request was sent, as the link counted it. `holders`: for PORT_HELD, who has the port
-    open, as far as the system says."""
+    `problem`: which way it failed (None: not said). `port`: the line's. `seen`: what came back
+    from the host while the request was sent, as the link counted it. `holders`: for PORT_HELD,
+    who has the port open, as far as the system says."""
 
     def __init__(
         self,
         message: str,
         problem: LinkProblem | None = None,
         *,
+        port: str | None = None,
         seen: LinkCounters | None = None,
         holders: tuple[PortHolder, ...] = (),
     ) -> None:
         super().__init__(message)
         self.problem = problem
+        self.port = port
         self.seen = seen
         self.holders = holders
 
@@ -528,7 +532,6 @@ class HostClient:
             while True:
                 for event in driver.step(waiting=True):
                     if isinstance(event, RequestAccepted):
-                        self._tell(AnswerAwaited(self._wall(), request.TYPE.name, event.seq, self.timers.t_resp))
                         if on_sent is not None:
                             on_sent()
                     elif isinstance(event, ResponseReceived):
@@ -548,30 +551,28 @@ class HostClient:
 
     def _no_answer(self, reason: FailureReason, seen: LinkCounters, unverified: bool) -> LinkFailure:
         """Why a request sent got no answer, from what came back while it was sent (`seen`)."""
+        garbled = (f"{seen.naks_in} NAKs, {seen.noise_bytes} noise bytes, {seen.bad_frames} bad frames, "
+                   f"{seen.abandoned_frames} incomplete frames")
+        garbage = seen.noise_bytes + seen.bad_frames + seen.abandoned_frames
         if reason is FailureReason.LINK:
-            came_back = (seen.acks_in, seen.naks_in, seen.noise_bytes, seen.bad_frames, seen.abandoned_frames,
-                         seen.frames_in, seen.duplicates)
-            if not any(came_back):
-                return LinkFailure(
-                    f"the host did not take the request after {MAX_SENDS} sends; nothing came back",
-                    LinkProblem.DEAD_LINE, seen=seen,
-                )
-            return LinkFailure(
-                f"the host did not take the request after {MAX_SENDS} sends; what came back: {seen.naks_in} NAKs, "
-                f"{seen.noise_bytes} noise bytes, {seen.bad_frames} bad frames",
-                LinkProblem.NOISY_LINE, seen=seen,
-            )
-        if unverified:
-            return LinkFailure(
-                "the host's answer did not verify with this terminal's key", LinkProblem.ANSWER_NOT_VERIFIED, seen=seen
-            )
-        return LinkFailure("the host did not answer in time", LinkProblem.NO_ANSWER, seen=seen)
+            if garbage + seen.naks_in + seen.acks_in + seen.frames_in + seen.duplicates == 0:
+                problem = LinkProblem.DEAD_LINE
+                message = f"the host did not take the request after {MAX_SENDS} sends; nothing came back"
+            else:
+                problem = LinkProblem.NOISY_LINE
+                message = f"the host did not take the request after {MAX_SENDS} sends; what came back: {garbled}"
+        elif unverified:
+            problem, message = LinkProblem.ANSWER_NOT_VERIFIED, "the host's answer did not verify with this terminal's key"
+        elif garbage:
+            problem, message = LinkProblem.NOISY_LINE, f"the host's answer came garbled: {garbled}"
+        else:
+            problem, message = LinkProblem.NO_ANSWER, "the host did not answer in time"
+        return LinkFailure(message, problem, port=self.line.url, seen=seen)
 
-    @staticmethod
-    def _line_failure(down: LineDown) -> LinkFailure:
+    def _line_failure(self, down: LineDown) -> LinkFailure:
         if isinstance(down, PortHeld):
-            return LinkFailure(str(down), LinkProblem.PORT_HELD, holders=down.holders)
-        return LinkFailure(str(down), LinkProblem.PORT)
+            return LinkFailure(str(down), LinkProblem.PORT_HELD, port=down.port, holders=down.holders)
+        return LinkFailure(str(down), LinkProblem.PORT, port=self.line.url)
 
     def _note_dropped(self, events: list[object], what: str) -> None:
         for event in events:
@@ -583,6 +584,12 @@ class HostClient:
         line = TraceLine(self._wall(), record)
         self._trace.append(line)
         self._tell(line)
+        outstanding = self._connection.outstanding
+        if record.direction == "rx" and record.kind in ACCEPTING_KINDS and outstanding is not None:
+            # Told here, not at RequestAccepted: an answer read with its ACK is traced before
+            # that event comes out, and the wait began before the answer.
+            request, seq = outstanding
+            self._tell(AnswerAwaited(line.at, request.TYPE.name, seq, self.timers.t_resp))
 
     def _tell(self, news: TraceLine | AnswerAwaited | Settling) -> None:
         if self._listener is not None:
