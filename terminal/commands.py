@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +28,7 @@ from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_LINK, EXIT_UNKNOWN,
 from terminal.journal import Attempt, AttemptState, JournalError
 from terminal.printing import PrintError
 from terminal.runtime import TerminalRuntime, open_terminal
+from terminal.verbose_report import VerboseReport
 from terminal.voucher import render_voucher
 
 # The commands speak English, whatever language the terminal's screens and vouchers use.
@@ -45,6 +47,14 @@ def _raise_stopped(_signum: int, _frame: object) -> None:
 
 
 def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) -> int:
+    report = VerboseReport(sys.stderr) if args.verbose else None
+    code = _run(command, config, args, report)
+    if report is not None:
+        report.finish(code)
+    return code
+
+
+def _run(command: str, config: TerminalConfig, args: argparse.Namespace, report: VerboseReport | None) -> int:
     out = CommandOutput(args.json)
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
@@ -55,6 +65,8 @@ def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) 
         return out.fail(EXIT_USAGE, "journal", str(exc))
     except KeyboardInterrupt as stop:
         return _interrupted(None, args, out, stop)
+    if report is not None:
+        runtime.client.listen(report.hear)
     try:
         args.journal_mark = runtime.journal.last_attempt_number()
         logging.basicConfig(level=logging.WARNING, format="pos-terminal: %(message)s")
