@@ -8,6 +8,7 @@ from __future__ import annotations
 from protocol import LinkCounters
 from terminal.catalogue import N_, t
 from terminal.client import LinkFailure, LinkProblem
+from terminal.transport import holders_named
 
 # What pos-terminal says the failure was and what to check.
 COMMAND_LINE = {
@@ -33,7 +34,7 @@ def link_failure_text(failure: LinkFailure, words: dict[LinkProblem, str], local
     if key is None:
         return None
     seen = failure.seen or LinkCounters()
-    holders = f" ({', '.join(str(holder) for holder in failure.holders)})" if failure.holders else ""
+    holders = f" ({holders_named(failure.holders)})" if failure.holders else ""
     return t(
         key, locale, port=failure.port, holders=holders, naks=seen.naks_in, noise=seen.noise_bytes,
         bad_frames=seen.bad_frames, incomplete=seen.abandoned_frames, tid=tid,

@@ -68,6 +68,11 @@ def holders_if_held(problem: BaseException, port: str) -> tuple[PortHolder, ...]
     return port_holders(port)
 
 
+def holders_named(holders: tuple[PortHolder, ...]) -> str:
+    """`pid 4242 minicom, pid 77 screen`: who holds a port, for a message."""
+    return ", ".join(str(holder) for holder in holders)
+
+
 def port_holders(path: str) -> tuple[PortHolder, ...]:
     """The processes that have the device at `path` open, from /proc (Linux; other users'
     processes only when run as root); empty where the system does not say. When some of them
