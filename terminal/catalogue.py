@@ -156,8 +156,8 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "link.dead_line.todo": "主机完全没有回应。请检查通讯线两端是否插好，然后按 Enter 重试。仍不行请联系技术员。",
         "link.noisy_line.command_line": (
-            "线路有干扰：请求或答复都没有完整通过，收到的是乱码（NAK {naks} 个，噪声 {noise} 字节，"
-            "坏帧 {bad_frames} 个，不完整的帧 {incomplete} 个）。请检查通讯线（插紧、没有损坏、不要太长），"
+            "线路有干扰：请求或答复都没有完整通过，收到的是乱码（NAK：{naks}，噪声字节：{noise}，"
+            "坏帧：{bad_frames}，不完整的帧：{incomplete}）。请检查通讯线（插紧、没有损坏、不要太长），"
             "以及两端的波特率是否相同（配置的 [link] baud）"
         ),
         "link.noisy_line.todo": (
@@ -476,8 +476,8 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "link.noisy_line.command_line": (
             "the line is noisy: neither the request nor an answer got through whole, and what came back was "
-            "garbled ({naks} NAKs, {noise} noise bytes, {bad_frames} bad frames, {incomplete} incomplete "
-            "frames). Check the cable (plugged in firmly, undamaged, not too long) and that both ends run at "
+            "garbled (NAKs: {naks}, noise bytes: {noise}, bad frames: {bad_frames}, incomplete frames: "
+            "{incomplete}). Check the cable (plugged in firmly, undamaged, not too long) and that both ends run at "
             "the same speed ([link] baud in the config)"
         ),
         "link.noisy_line.todo": (

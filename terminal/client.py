@@ -551,8 +551,8 @@ class HostClient:
 
     def _no_answer(self, reason: FailureReason, seen: LinkCounters, unverified: bool) -> LinkFailure:
         """Why a request sent got no answer, from what came back while it was sent (`seen`)."""
-        garbled = (f"{seen.naks_in} NAKs, {seen.noise_bytes} noise bytes, {seen.bad_frames} bad frames, "
-                   f"{seen.abandoned_frames} incomplete frames")
+        garbled = (f"NAKs {seen.naks_in}, noise bytes {seen.noise_bytes}, bad frames {seen.bad_frames}, "
+                   f"incomplete frames {seen.abandoned_frames}")
         garbage = seen.noise_bytes + seen.bad_frames + seen.abandoned_frames
         if reason is FailureReason.LINK:
             if garbage + seen.naks_in + seen.acks_in + seen.frames_in + seen.duplicates == 0:
