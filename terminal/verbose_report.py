@@ -62,7 +62,7 @@ class VerboseReport:
 
     def finish(self, exit_code: int) -> None:
         """The last line: how long the whole command took, and how it ended."""
-        self._say(self._wall(), f"finished in {self._mono() - self._started:.1f} s, exit code {exit_code}")
+        self._say(self._wall(), f"finished in {self._mono() - self._started:.2f} s, exit code {exit_code}")
 
     def _record_text(self, record: TraceRecord) -> str | None:
         kind, size = record.kind, len(record.data)

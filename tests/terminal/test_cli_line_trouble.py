@@ -58,7 +58,7 @@ def test_verbose_shows_a_lossy_cancel_step_by_step(tmp_path):
     assert re.search(STAMP + r"sent STATUS_REQ SEQ \d+ \(\d+ bytes\)", result.stderr)
     assert re.search(STAMP + r"resent \w+_REQ SEQ \d+, send 2/3 \((NAK|no ACK within T_ACK)\)", result.stderr)
     assert re.search(STAMP + r"waiting up to 3 s for the answer to STATUS_REQ SEQ \d+", result.stderr)
-    assert re.fullmatch(STAMP + rf"finished in \d+\.\d s, exit code {result.returncode}", lines[-1])
+    assert re.fullmatch(STAMP + rf"finished in \d+\.\d\d s, exit code {result.returncode}", lines[-1])
     # How the story ends depends on which bytes the noise hit: with this seed the host answers the
     # STATUS_REQ (it never got that request), the same CANCEL_REQ is sent again and is NAKed 3
     # times, the host still has not got it, so a new cancellation is sent and carried out.

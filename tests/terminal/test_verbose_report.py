@@ -47,7 +47,7 @@ def test_each_step_is_one_short_line_stamped_with_the_clients_clock():
         "12:00:01.734 ACK from the host",
         "12:00:01.734 waiting up to 10 s for the answer to ECHO_REQ SEQ 7",
         f"12:00:01.734 received ERROR SEQ 7 BUSY ({len(BUSY)} bytes)",
-        "12:00:20.734 finished in 19.5 s, exit code 1",
+        "12:00:20.734 finished in 19.50 s, exit code 1",
     ]
     assert KEY.hex() not in stream.getvalue() and REQUEST.hex() not in stream.getvalue()
 
