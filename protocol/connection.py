@@ -45,6 +45,10 @@ __all__ = [
 ]
 
 
+# Why an answer whose MAC does not verify with the terminal's key is dropped (FrameDropped.reason).
+MAC_NOT_VERIFIED = "MAC does not verify"
+
+
 class FailureReason(Enum):
     LINK = "link"  # the request was not taken after 3 sends
     TIMEOUT = "timeout"  # taken, but no acceptable answer within T_RESP
@@ -292,7 +296,7 @@ class TerminalConnection(_Connection):
             return f"SEQ {envelope.seq} does not answer SEQ {seq} (stale)"
         verified = envelope.mac_verifies(self._key)
         if not verified and not is_error:
-            return "MAC does not verify"
+            return MAC_NOT_VERIFIED
         try:
             response = envelope.message()
         except RemoteProtocolError as exc:

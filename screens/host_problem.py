@@ -12,6 +12,7 @@ from screens.keypad import BACK, Key, KeypadScreen
 from screens.prose import Prose
 from terminal.catalogue import N_, result_text, t
 from terminal.client import HostError, HostRefusal, LinkFailure
+from terminal.failure_words import SCREEN_TODO, link_failure_text
 
 if TYPE_CHECKING:
     from terminal.plugin_api import PluginContext
@@ -27,15 +28,15 @@ class Problem:
 
 def describe_problem(error: BaseException, context: PluginContext) -> Problem:
     locale = context.locale
+    terminal = context.config.terminal
     if isinstance(error, LinkFailure):
         return Problem(
             t("problem.link.title", locale),
             t("problem.link.what", locale),
-            t("problem.link.todo", locale),
+            link_todo(error, context) or t("problem.link.todo", locale),
             str(error) or None,
         )
     if isinstance(error, (HostError, HostRefusal)):
-        terminal = context.config.terminal
         return Problem(
             result_text(error.result, "problem_title", locale),
             result_text(error.result, "problem_what", locale, tid=terminal.tid, merchant=terminal.merchant_id),
@@ -48,6 +49,11 @@ def describe_problem(error: BaseException, context: PluginContext) -> Problem:
         t("problem.terminal.todo", locale),
         str(error) or type(error).__name__,
     )
+
+
+def link_todo(failure: LinkFailure, context: PluginContext) -> str | None:
+    """What to do about this link failure in particular; None: the screen's general words."""
+    return link_failure_text(failure, SCREEN_TODO, context.locale, tid=context.config.terminal.tid)
 
 
 class HostProblemScreen(KeypadScreen):

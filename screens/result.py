@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.widgets import Digits
 
 from protocol.enums import Result
-from screens.host_problem import describe_problem
+from screens.host_problem import describe_problem, link_todo
 from screens.field_table import FieldTable
 from screens.keypad import SCROLL_DOWN, SCROLL_UP, Key, KeypadScreen
 from screens.messages import AttemptChanged, SettleRound, SettlingStopped, VoucherPrinted
@@ -167,7 +167,8 @@ class ResultScreen(KeypadScreen):
     def _failed_body(self) -> ComposeResult:
         assert self.error is not None
         if isinstance(self.error, LinkFailure):
-            what, todo, detail = self.t("result.failed.what"), self.t("result.failed.todo"), str(self.error)
+            todo = link_todo(self.error, self.context) or self.t("result.failed.todo")
+            what, detail = self.t("result.failed.what"), str(self.error)
         else:
             problem = describe_problem(self.error, self.context)
             what, todo, detail = problem.what, problem.todo, problem.detail

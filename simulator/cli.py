@@ -318,12 +318,21 @@ def _check_ports(urls: list[str], baud: int) -> None:
     serving, a line that goes away is waited for and reopened instead (HostServer)."""
     import serial
 
+    from terminal.transport import holders_if_held, holders_named
+
     for url in urls:
         try:
             # exclusive, as HostServer opens it: a line another host holds is refused here,
             # before this open could flush its input and reset its speed.
             serial.serial_for_url(url, baudrate=baud, exclusive=True).close()
         except (serial.SerialException, OSError, ValueError) as problem:
+            holders = holders_if_held(problem, url)
+            if holders is not None:
+                who = f" ({holders_named(holders)})" if holders else ""
+                raise _StartupError(
+                    f"cannot open --port {url}: another program holds it{who}. Stop that program "
+                    f"(fuser -v {url} lists who holds a port), then start the host again"
+                ) from None
             raise _StartupError(f"cannot open --port {url} ({problem}); check the device path or URL") from None
 
 

@@ -149,6 +149,36 @@ TEXTS: dict[str, dict[str, str]] = {
         "problem.terminal.title": "终端出错",
         "problem.terminal.what": "终端出错，请求没有完成。",
         "problem.terminal.todo": "可按 Enter 重试；仍不行请联系技术支持。",
+        # -- why the line failed (terminal/failure_words.py): command_line for pos-terminal (which
+        #    speaks English), todo for the screens; a failure not named here is said as above
+        "link.port_held.command_line": (
+            "{port} 被另一个程序占用{holders}，终端打不开它，什么也没有发出。请关闭或停止那个程序，"
+            "再运行同一个命令（fuser -v {port} 可列出占用端口的程序）"
+        ),
+        "link.port_held.todo": "终端的串口被另一个程序占用{holders}。请联系技术员关闭它，然后按 Enter 重试。",
+        "link.dead_line.command_line": (
+            "完全没有回应：发送 3 次，主机一个字节也没有回（没有 ACK，也没有 NAK）。请检查通讯线两端"
+            "是否插好、--port（或配置的 [link] port）是否就是接线的端口，以及主机是否在运行"
+        ),
+        "link.dead_line.todo": "主机完全没有回应。请检查通讯线两端是否插好，然后按 Enter 重试。仍不行请联系技术员。",
+        "link.noisy_line.command_line": (
+            "线路有干扰：请求或答复都没有完整通过，收到的是乱码（NAK：{naks}，噪声字节：{noise}，"
+            "坏帧：{bad_frames}，不完整的帧：{incomplete}）。请检查通讯线（插紧、没有损坏、不要太长），"
+            "以及两端的波特率是否相同（配置的 [link] baud）"
+        ),
+        "link.noisy_line.todo": (
+            "线路有干扰，请求或答复没有完整通过。请检查通讯线是否插紧，然后按 Enter 重试。"
+            "仍不行请联系技术员：通讯线或波特率可能有问题。"
+        ),
+        "link.no_answer.command_line": (
+            "主机收到了请求（ACK），但之后什么也没有回，没有按时答复（T_RESP）。请再运行一次；如果经常这样，"
+            "主机负载过重或出了故障，请告知服务商"
+        ),
+        "link.answer_not_verified.command_line": (
+            "收到了答复，但都无法用本终端的密钥验证：密钥或终端号与主机的不一致。请按服务商为本终端提供的资料"
+            "核对配置中的 tid（{tid}）和 key_file"
+        ),
+        "link.answer_not_verified.todo": "请联系技术员：需要重新设置终端的密钥或终端号。",
         # -- one appointment
         "details.title": "预约详情",
         "details.cost": "取消费用",
@@ -183,7 +213,8 @@ TEXTS: dict[str, dict[str, str]] = {
         #    named here, or a form not given for it, is said as OTHER's. The forms: short, a word or
         #    two; title, what, todo, for the answer to a cancellation; problem_title, problem_what,
         #    problem_todo, for the answer to a listing; command_line, pos-terminal's (which speaks
-        #    English)
+        #    English) for a refused cancellation; command_todo, pos-terminal's for any other request
+        #    the host answered with ERROR
         "RESULT.NOT_FOUND.short": "没有找到",
         "RESULT.NOT_FOUND.title": "没有找到预约",
         "RESULT.NOT_FOUND.what": "主机上没有这个预约（或不属于本商户），没有取消任何预约。",
@@ -223,8 +254,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "RESULT.BUSY.problem_title": "主机忙",
         "RESULT.BUSY.problem_what": "主机正忙，暂时不能答复。",
         "RESULT.BUSY.problem_todo": "请等一分钟，然后按 Enter 重试。",
-        "RESULT.BUSY.command_line": "主机正忙，预约没有取消，请重试",
-        # BAD_MAC, BAD_FORMAT, BAD_VERSION, UNKNOWN_TERMINAL: the terminal's setup, not the merchant's
+        "RESULT.BUSY.command_line": "主机正忙，什么也没有做；请等一分钟，再运行同一个命令",
+        "RESULT.BUSY.command_todo": "主机正忙，什么也没有做。请等一分钟，再运行同一个命令。",
+        # BAD_MAC: the terminal's key (or TID) is not the one the host has for it
+        "RESULT.BAD_MAC.short": "密钥不符",
+        "RESULT.BAD_MAC.title": "密钥不符",
+        "RESULT.BAD_MAC.what": "主机无法验证本终端的请求：终端的密钥与主机的不一致。预约没有取消。",
+        "RESULT.BAD_MAC.todo": "请联系技术员：需要重新设置终端的密钥或终端号。",
+        "RESULT.BAD_MAC.problem_title": "密钥不符",
+        "RESULT.BAD_MAC.problem_what": "主机无法验证终端 {tid}：它的密钥与主机的不一致。",
+        "RESULT.BAD_MAC.problem_todo": "请联系技术员：需要重新设置终端的密钥或终端号。",
+        "RESULT.BAD_MAC.command_line": (
+            "主机无法验证本终端的请求（BAD_MAC）：密钥或终端号与主机的不一致；请按服务商为本终端提供的资料"
+            "核对配置中的 tid（{tid}）和 key_file"
+        ),
+        "RESULT.BAD_MAC.command_todo": (
+            "终端的密钥或终端号与主机的不一致，主机什么也没有做。请按服务商为本终端提供的资料核对配置中的 "
+            "tid（{tid}）和 key_file；重新运行命令没有用。"
+        ),
+        # BAD_FORMAT, BAD_VERSION, UNKNOWN_TERMINAL: the terminal's setup, not the merchant's
         "RESULT.OTHER.short": "错误 {code}",
         "RESULT.OTHER.title": "主机拒绝了请求",
         "RESULT.OTHER.what": "主机拒绝了请求（{code}），预约没有取消。",
@@ -233,6 +281,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "RESULT.OTHER.problem_what": "主机拒绝了终端的请求（{code}）。",
         "RESULT.OTHER.problem_todo": "终端的密钥或设置可能有误，请联系技术支持。",
         "RESULT.OTHER.command_line": "{code}",
+        "RESULT.OTHER.command_todo": "什么也没有做，请稍后再试。",
         # -- history and vouchers
         "state.cancelled": "已取消",
         "state.refused": "未取消",
@@ -417,6 +466,45 @@ TEXTS: dict[str, dict[str, str]] = {
         "problem.terminal.title": "Terminal error",
         "problem.terminal.what": "The terminal failed; the request did not complete.",
         "problem.terminal.todo": "Press Enter to try again; if it still fails, call support.",
+        # -- why the line failed (see zh_CN)
+        "link.port_held.command_line": (
+            "{port} is held by another program{holders}, so the terminal cannot open it; nothing was sent. "
+            "Close or stop that program, then run the same command again (fuser -v {port} lists who holds a port)"
+        ),
+        "link.port_held.todo": (
+            "Another program is using the terminal's serial port{holders}. Call a technician to close it, "
+            "then press Enter to try again."
+        ),
+        "link.dead_line.command_line": (
+            "no answer at all: not one byte came back from the host in 3 sends (no ACK, no NAK). Check that "
+            "the cable is plugged in at both ends, that --port (or [link] port in the config) is the port the "
+            "cable is on, and that the host is running"
+        ),
+        "link.dead_line.todo": (
+            "Nothing at all came back from the host. Check that the cable is plugged in at both ends, then "
+            "press Enter to try again. If it still fails, call a technician."
+        ),
+        "link.noisy_line.command_line": (
+            "the line is noisy: neither the request nor an answer got through whole, and what came back was "
+            "garbled (NAKs: {naks}, noise bytes: {noise}, bad frames: {bad_frames}, incomplete frames: "
+            "{incomplete}). Check the cable (plugged in firmly, undamaged, not too long) and that both ends run at "
+            "the same speed ([link] baud in the config)"
+        ),
+        "link.noisy_line.todo": (
+            "The line is noisy: the request or its answer did not get through whole. Check that the cable is "
+            "plugged in firmly, then press Enter to try again. If it still fails, call a technician: the cable "
+            "or the line's speed may be wrong."
+        ),
+        "link.no_answer.command_line": (
+            "the host took the request (ACK), then sent nothing more within T_RESP. Run the command again; if "
+            "it keeps happening, the host is overloaded or stuck: tell the provider"
+        ),
+        "link.answer_not_verified.command_line": (
+            "answers came, but none verified with this terminal's key: the key or TID does not match the "
+            "host's. Check tid ({tid}) and key_file in the terminal's config against what the provider "
+            "provisioned for this terminal"
+        ),
+        "link.answer_not_verified.todo": "Call a technician: the terminal's key or terminal number must be set up again.",
         # -- one appointment
         "details.title": "Appointment",
         "details.cost": "Cancelling costs",
@@ -495,7 +583,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "RESULT.BUSY.problem_title": "The host is busy",
         "RESULT.BUSY.problem_what": "The host is busy and cannot answer now.",
         "RESULT.BUSY.problem_todo": "Wait a minute, then press Enter to try again.",
-        "RESULT.BUSY.command_line": "the host was busy; nothing was cancelled, try again",
+        "RESULT.BUSY.command_line": "the host was busy and did nothing; wait a minute, then run the same command again",
+        "RESULT.BUSY.command_todo": "The host is busy and did nothing; wait a minute, then run the same command again.",
+        "RESULT.BAD_MAC.short": "wrong key",
+        "RESULT.BAD_MAC.title": "Wrong key",
+        "RESULT.BAD_MAC.what": (
+            "The host could not verify this terminal's request: the terminal's key does not match the host's. "
+            "Nothing was cancelled."
+        ),
+        "RESULT.BAD_MAC.todo": "Call a technician: the terminal's key or terminal number must be set up again.",
+        "RESULT.BAD_MAC.problem_title": "Wrong key",
+        "RESULT.BAD_MAC.problem_what": "The host could not verify terminal {tid}: its key does not match the host's.",
+        "RESULT.BAD_MAC.problem_todo": "Call a technician: the terminal's key or terminal number must be set up again.",
+        "RESULT.BAD_MAC.command_line": (
+            "the host could not verify this terminal's request (BAD_MAC): the key or TID does not match the "
+            "host's; check tid ({tid}) and key_file in the terminal's config against what the provider "
+            "provisioned for this terminal"
+        ),
+        "RESULT.BAD_MAC.command_todo": (
+            "The terminal's key or TID does not match the host's, so the host did nothing. Check tid ({tid}) "
+            "and key_file in the terminal's config against what the provider provisioned for this terminal; "
+            "running the command again will not help."
+        ),
         "RESULT.OTHER.short": "error {code}",
         "RESULT.OTHER.title": "The host refused",
         "RESULT.OTHER.what": "The host refused the request ({code}); nothing was cancelled.",
@@ -506,6 +615,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "RESULT.OTHER.problem_what": "The host refused the terminal's request ({code}).",
         "RESULT.OTHER.problem_todo": "The terminal's key or setup may be wrong: call support.",
         "RESULT.OTHER.command_line": "{code}",
+        "RESULT.OTHER.command_todo": "Nothing was done; try again later.",
         # -- history and vouchers
         "state.cancelled": "Cancelled",
         "state.refused": "Not cancelled",

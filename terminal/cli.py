@@ -30,6 +30,7 @@ REASONS = "1 no longer needed, 2 will rebook, 3 chose another provider, 4 busine
 
 
 DISTRIBUTION = "pos-cancel-appointment"
+VERBOSE_HELP = "print each step with the host on stderr as it happens (frames, ACK/NAK, resends, waits)"
 
 
 def package_version() -> str:
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="terminal config (TOML); default $POS_TERMINAL_CONFIG")
     parser.add_argument("--port", metavar="URL", help="serial port or pyserial URL, overriding the config")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.add_argument(
         "--capture", metavar="FILE",
         help="append every byte read and written on the line to FILE, with its time and the port "
@@ -86,9 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--training", action="store_true", help="practise against the built-in simulated host"
     )
-    # --json is also taken after the command; SUPPRESS: absent there, it leaves the global one be.
+    # --json and --verbose are also taken after the command; SUPPRESS: absent there, they leave the
+    # global ones be.
     json_after = argparse.ArgumentParser(add_help=False)
     json_after.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    json_after.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.add_parser("ui", help="the terminal app (default)")
     commands.add_parser("echo", help="link test", parents=[json_after])

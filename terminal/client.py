@@ -8,10 +8,10 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import Enum
-from typing import Callable
+from typing import Callable, ClassVar
 
 from protocol import (
     Appointment,
@@ -34,22 +34,55 @@ from protocol import (
     Timers,
     TraceRecord,
 )
+from protocol.connection import MAC_NOT_VERIFIED
 from protocol.enums import MAX_FRAME
 from protocol.link import MAX_SENDS, wire_time
 from protocol.messages import MAX_APPOINTMENTS_PER_PAGE
 from protocol.trace import format_record
 from terminal.journal import AppointmentUnsettledError, Attempt, AttemptState, Journal, JournalError
-from terminal.transport import LineDown, LinkDriver, SerialLine, Tap
+from terminal.transport import LineDown, LinkDriver, PortHeld, PortHolder, SerialLine, Tap
 
 log = logging.getLogger("pos_terminal.client")
 
 SETTLE_TRIES = 3
 SETTLE_BACKOFF = (0.5, 1.0, 2.0)
 TRACE_KEPT = 200
+# The trace records of the host taking our request: its ACK, or its answer before the ACK.
+ACCEPTING_KINDS = frozenset({"ack", "implicit-ack"})
+
+
+class LinkProblem(Enum):
+    """Why a request got no answer, as far as the terminal can tell."""
+
+    PORT = "port"  # the port could not be opened, or failed while in use
+    PORT_HELD = "port-held"  # another program holds the port
+    DEAD_LINE = "dead-line"  # sent 3 times, and not one byte came back: no ACK, no NAK, nothing
+    NOISY_LINE = "noisy-line"  # never ACKed though NAKs or garbage came back, or only a garbled answer came
+    NO_ANSWER = "no-answer"  # ACKed by the host, but nothing more came within T_RESP
+    ANSWER_NOT_VERIFIED = "answer-not-verified"  # answers came, but their MAC did not verify with our key
 
 
 class LinkFailure(Exception):
-    """The host could not be reached or did not answer in time; nothing was decided by it."""
+    """The host could not be reached or did not answer in time; nothing was decided by it.
+
+    `problem`: which way it failed (None: not said). `port`: the line's. `seen`: what came back
+    from the host while the request was sent, as the link counted it. `holders`: for PORT_HELD,
+    who has the port open, as far as the system says."""
+
+    def __init__(
+        self,
+        message: str,
+        problem: LinkProblem | None = None,
+        *,
+        port: str | None = None,
+        seen: LinkCounters | None = None,
+        holders: tuple[PortHolder, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.port = port
+        self.seen = seen
+        self.holders = holders
 
 
 class HostError(Exception):
@@ -82,6 +115,30 @@ class Progress(Enum):
 
 
 @dataclass(frozen=True)
+class AnswerAwaited:
+    """The host ACKed a request (any request: Progress.SENT is a cancellation's): its answer is
+    awaited `seconds` at most."""
+
+    stage: ClassVar[Progress] = Progress.SENT
+    at: datetime
+    request: str  # the request's type, as CANCEL_REQ
+    seq: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Settling:
+    """One STATUS_REQ of a settle round (Progress.CONFIRMING), sent after a pause of `pause` seconds."""
+
+    stage: ClassVar[Progress] = Progress.CONFIRMING
+    at: datetime
+    request_id: str
+    try_number: int
+    tries: int
+    pause: float
+
+
+@dataclass(frozen=True)
 class EchoResult:
     round_trip: float  # seconds, request sent to response received
     host_time: datetime
@@ -105,11 +162,13 @@ class CancelOutcome:
 
     `earlier`: the journal already held this appointment's cancellation, so the host was not
     asked again. `journal_problem`: the host's answer could not be written to the journal; the
-    attempt is kept pending there and reported as unknown until it is settled."""
+    attempt is kept pending there and reported as unknown until it is settled. `last_failure`:
+    for an outcome still unknown, why the host's answer did not settle it."""
 
     attempt: Attempt
     earlier: bool = False
     journal_problem: str | None = None
+    last_failure: LinkFailure | HostError | None = None
 
     @property
     def state(self) -> AttemptState:
@@ -127,6 +186,11 @@ class TraceLine:
 
     def text(self) -> str:
         return format_record(self.record, self.at.strftime("%H:%M:%S.%f")[:-3])
+
+
+# What a live view hears from the client (pos-terminal --verbose), as it happens: every link
+# happening, as the trace keeps it, and the client's own steps between them.
+Listener = Callable[[TraceLine | AnswerAwaited | Settling], None]
 
 
 class HostClient:
@@ -158,6 +222,7 @@ class HostClient:
         self._pause = pause
         self._settle_backoff = settle_backoff
         self._trace: deque[TraceLine] = deque(maxlen=TRACE_KEPT)
+        self._listener: Listener | None = None
         self._connection = TerminalConnection(
             tid, key, timers=timers, baud=baud, tracer=self._keep_trace
         )
@@ -186,6 +251,11 @@ class HostClient:
 
     def trace_lines(self, last: int = 20) -> list[str]:
         return [entry.text() for entry in self.trace_entries(last)]
+
+    def listen(self, listener: Listener | None) -> None:
+        """Tell `listener` every link happening and step from now on (None: stop telling), on
+        the thread making the request."""
+        self._listener = listener
 
     def exchange_bound(self) -> float:
         """The longest one request/response exchange can take before the call gives up."""
@@ -263,7 +333,7 @@ class HostClient:
             try:
                 self.line.open()
             except LineDown as exc:
-                raise LinkFailure(str(exc)) from None
+                raise self._line_failure(exc) from None
             now = self._wall().replace(microsecond=0)
             # Written before the request leaves; if this fails, nothing was sent.
             try:
@@ -285,7 +355,7 @@ class HostClient:
             except JournalError as exc:
                 raise JournalError(f"{exc} The cancellation was not sent.") from None
             try:
-                if self._send_cancel(attempt, progress, counted=True):
+                if self._send_cancel(attempt, progress, counted=True) is None:
                     return self._outcome(attempt)
                 self.journal.mark_unknown(attempt.request_id)
                 return self._settle(self._reload(attempt), progress)
@@ -326,16 +396,20 @@ class HostClient:
 
     def _settle(self, attempt: Attempt, progress: Callable[[Progress], None]) -> CancelOutcome:
         progress(Progress.CONFIRMING)
+        failure: LinkFailure | HostError | None = None
         for try_number in range(SETTLE_TRIES):
-            if try_number:
-                self._pause(self._settle_backoff[min(try_number - 1, len(self._settle_backoff) - 1)])
-            try:
-                event = self._exchange(StatusRequest(attempt.request_id))
-            except LineDown as exc:
-                log.info("settling %s: %s", attempt.request_id, exc)
+            pause = self._settle_backoff[min(try_number - 1, len(self._settle_backoff) - 1)] if try_number else 0.0
+            self._tell(Settling(self._wall(), attempt.request_id, try_number + 1, SETTLE_TRIES, pause))
+            if pause:
+                self._pause(pause)
+            event = self._exchange(StatusRequest(attempt.request_id))
+            if isinstance(event, LinkFailure):
+                log.info("settling %s: %s", attempt.request_id, event)
+                failure = event
                 continue
-            if not isinstance(event, ResponseReceived) or isinstance(event.response, ErrorResponse):
-                continue  # no answer, or BUSY: ask again after a pause
+            if isinstance(event.response, ErrorResponse):
+                failure = HostError(event.response.result, event.response.message, event.verified)
+                continue  # BUSY, say: ask again after a pause
             answer = event.response
             if answer.appt_id is not None and answer.appt_id != attempt.appt_id:
                 # The host holds this REQUEST_ID for another appointment (a journal that was
@@ -358,18 +432,19 @@ class HostClient:
                 )
                 return self._outcome(attempt)
             # The host never processed it: the same CANCEL_REQ may go once more (§7).
-            if self._send_cancel(attempt, progress):
+            failure = self._send_cancel(attempt, progress)
+            if failure is None:
                 return self._outcome(attempt)
             attempt = self._reload(attempt)
         if attempt.state is AttemptState.PENDING:
             self.journal.mark_unknown(attempt.request_id)
-        return self._outcome(attempt)
+        return CancelOutcome(self._reload(attempt), last_failure=failure)
 
     def _send_cancel(
         self, attempt: Attempt, progress: Callable[[Progress], None], *, counted: bool = False
-    ) -> bool:
-        """Send the attempt's CANCEL_REQ; True when the answer settled it. `counted`: the
-        journal already counts this send (recorded with the attempt)."""
+    ) -> LinkFailure | HostError | None:
+        """Send the attempt's CANCEL_REQ; None when the answer settled it, else why it did not.
+        `counted`: the journal already counts this send (recorded with the attempt)."""
         request = CancelRequest(
             merchant_id=attempt.merchant_id,
             appt_id=attempt.appt_id,
@@ -382,23 +457,21 @@ class HostClient:
         if not counted:
             self.journal.mark_sent(attempt.request_id)  # counted before it can leave
         progress(Progress.SENDING)
-        try:
-            event = self._exchange(request, on_sent=lambda: progress(Progress.SENT))
-        except LineDown as exc:
-            log.info("cancellation %s: %s", attempt.request_id, exc)
-            return False
-        if not isinstance(event, ResponseReceived):
-            return False
+        event = self._exchange(request, on_sent=lambda: progress(Progress.SENT))
+        if isinstance(event, LinkFailure):
+            log.info("cancellation %s: %s", attempt.request_id, event)
+            return event
         answer = event.response
         if isinstance(answer, ErrorResponse):
             if not event.verified:
-                return False  # could be forged: the outcome stays unknown (§7)
+                # Could be forged: the outcome stays unknown (§7).
+                return HostError(answer.result, answer.message, verified=False)
             self.journal.mark_refused(
                 attempt.request_id, answer.result, self._wall(), message=answer.message
             )
-            return True
+            return None
         self.journal.record_answer(attempt.request_id, answer, self._wall())  # type: ignore[arg-type]
-        return True
+        return None
 
     def _reload(self, attempt: Attempt) -> Attempt:
         fresh = self.journal.get(attempt.request_id)
@@ -417,16 +490,9 @@ class HostClient:
         on_sent: Callable[[], None] | None = None,
         abort: threading.Event | None = None,
     ) -> ResponseReceived:
-        try:
-            event = self._exchange(request, on_sent=on_sent, abort=abort)
-        except LineDown as exc:
-            raise LinkFailure(str(exc)) from None
-        if isinstance(event, RequestFailed):
-            raise LinkFailure(
-                "the host did not take the request after 3 sends"
-                if event.reason is FailureReason.LINK
-                else "the host did not answer in time"
-            )
+        event = self._exchange(request, on_sent=on_sent, abort=abort)
+        if isinstance(event, LinkFailure):
+            raise event
         if isinstance(event.response, ErrorResponse):
             raise HostError(event.response.result, event.response.message, event.verified)
         return event
@@ -437,10 +503,13 @@ class HostClient:
         *,
         on_sent: Callable[[], None] | None = None,
         abort: threading.Event | None = None,
-    ) -> ResponseReceived | RequestFailed:
-        """Send one request and wait for its answer or its failure; LineDown if the port fails."""
+    ) -> ResponseReceived | LinkFailure:
+        """Send one request and wait for its answer, or say why none came."""
         connection, driver = self._connection, self._driver
-        self.line.open()
+        try:
+            self.line.open()
+        except LineDown as exc:
+            return self._line_failure(exc)
         try:
             # What arrived between requests (a late answer to an earlier one) is answered and
             # dropped, so it cannot pass for the ACK of this one.
@@ -449,23 +518,53 @@ class HostClient:
                 raise Aborted()
             connection.next_seq = self.journal.next_seq()
             deadline = self._mono() + self.exchange_bound()
+            before = connection.counters.snapshot()
+            unverified = False  # an answer came whose MAC did not verify with our key
             driver.send(connection.send(request, self._mono()))
             while True:
                 for event in driver.step(waiting=True):
                     if isinstance(event, RequestAccepted):
                         if on_sent is not None:
                             on_sent()
-                    elif isinstance(event, (ResponseReceived, RequestFailed)):
+                    elif isinstance(event, ResponseReceived):
                         return event  # the step wrote our ACK of the answer
+                    elif isinstance(event, RequestFailed):
+                        return self._no_answer(event.reason, _growth(before, connection.counters), unverified)
                     else:
+                        unverified |= isinstance(event, FrameDropped) and event.reason == MAC_NOT_VERIFIED
                         self._note_dropped([event], "dropped a frame from the host", logging.WARNING)
                 if self._mono() > deadline:
                     # Only a line that keeps a frame half-received forever gets here.
                     connection.abandon()
-                    return RequestFailed(request, connection.next_seq, FailureReason.TIMEOUT)
-        except LineDown:
+                    return self._no_answer(FailureReason.TIMEOUT, _growth(before, connection.counters), unverified)
+        except LineDown as exc:
             connection.abandon()
-            raise
+            return self._line_failure(exc)
+
+    def _no_answer(self, reason: FailureReason, seen: LinkCounters, unverified: bool) -> LinkFailure:
+        """Why a request sent got no answer, from what came back while it was sent (`seen`)."""
+        garbled = (f"NAKs {seen.naks_in}, noise bytes {seen.noise_bytes}, bad frames {seen.bad_frames}, "
+                   f"incomplete frames {seen.abandoned_frames}")
+        garbage = seen.noise_bytes + seen.bad_frames + seen.abandoned_frames
+        if reason is FailureReason.LINK:
+            if garbage + seen.naks_in + seen.acks_in + seen.frames_in + seen.duplicates == 0:
+                problem = LinkProblem.DEAD_LINE
+                message = f"the host did not take the request after {MAX_SENDS} sends; nothing came back"
+            else:
+                problem = LinkProblem.NOISY_LINE
+                message = f"the host did not take the request after {MAX_SENDS} sends; what came back: {garbled}"
+        elif unverified:
+            problem, message = LinkProblem.ANSWER_NOT_VERIFIED, "the host's answer did not verify with this terminal's key"
+        elif garbage:
+            problem, message = LinkProblem.NOISY_LINE, f"the host's answer came garbled: {garbled}"
+        else:
+            problem, message = LinkProblem.NO_ANSWER, "the host did not answer in time"
+        return LinkFailure(message, problem, port=self.line.url, seen=seen)
+
+    def _line_failure(self, down: LineDown) -> LinkFailure:
+        if isinstance(down, PortHeld):
+            return LinkFailure(str(down), LinkProblem.PORT_HELD, port=down.port, holders=down.holders)
+        return LinkFailure(str(down), LinkProblem.PORT, port=self.line.url)
 
     def _note_dropped(self, events: list[object], what: str, level: int) -> None:
         """A late answer drained before a request is expected after a restart (INFO); a frame
@@ -476,5 +575,22 @@ class HostClient:
                 log.log(level, "%s: %s", what, event.reason)
 
     def _keep_trace(self, record: TraceRecord) -> None:
-        self._trace.append(TraceLine(self._wall(), record))
+        line = TraceLine(self._wall(), record)
+        self._trace.append(line)
+        self._tell(line)
+        outstanding = self._connection.outstanding
+        if record.direction == "rx" and record.kind in ACCEPTING_KINDS and outstanding is not None:
+            # Told here, not at RequestAccepted: an answer read with its ACK is traced before
+            # that event comes out, and the wait began before the answer.
+            request, seq = outstanding
+            self._tell(AnswerAwaited(line.at, request.TYPE.name, seq, self.timers.t_resp))
+
+    def _tell(self, news: TraceLine | AnswerAwaited | Settling) -> None:
+        if self._listener is not None:
+            self._listener(news)
+
+
+def _growth(before: LinkCounters, after: LinkCounters) -> LinkCounters:
+    """How much each counter grew from `before` to `after`."""
+    return LinkCounters(**{f.name: getattr(after, f.name) - getattr(before, f.name) for f in fields(LinkCounters)})
 

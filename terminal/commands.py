@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -26,9 +27,11 @@ from terminal.catalogue import format_money, result_text
 from terminal.command_output import CommandOutput
 from terminal.config import ConfigError, TerminalConfig
 from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_LINK, EXIT_UNKNOWN, EXIT_USAGE, exit_code_of_signal
+from terminal.failure_words import COMMAND_LINE, link_failure_text
 from terminal.journal import Attempt, AttemptState, JournalError
 from terminal.printing import PrintError
 from terminal.runtime import TerminalRuntime, open_terminal
+from terminal.verbose_report import VerboseReport
 from terminal.voucher import render_voucher
 
 # The commands speak English, whatever language the terminal's screens and vouchers use.
@@ -47,6 +50,14 @@ def _raise_stopped(_signum: int, _frame: object) -> None:
 
 
 def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) -> int:
+    report = VerboseReport(sys.stderr) if args.verbose else None
+    code = _run(command, config, args, report)
+    if report is not None:
+        report.finish(code)
+    return code
+
+
+def _run(command: str, config: TerminalConfig, args: argparse.Namespace, report: VerboseReport | None) -> int:
     out = CommandOutput(args.json)
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
@@ -57,6 +68,8 @@ def run_command(command: str, config: TerminalConfig, args: argparse.Namespace) 
         return out.fail(EXIT_USAGE, "journal", str(exc))
     except KeyboardInterrupt as stop:
         return _interrupted(None, args, out, stop)
+    if report is not None:
+        runtime.client.listen(report.hear)
     try:
         args.journal_mark = runtime.journal.last_attempt_number()
         logging.basicConfig(level=logging.WARNING, format="pos-terminal: %(message)s")
@@ -130,14 +143,14 @@ def _guarded(call):
     """Turn the client's failures into the documented exit codes."""
 
     def run(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
+        tid = runtime.config.terminal.tid
         try:
             return call(runtime, args, out)
         except LinkFailure as exc:
-            return out.fail(EXIT_LINK, "link", f"link failure: {exc}. Check the cable and the port, then try again.")
+            return out.fail(EXIT_LINK, "link", _failure_text(exc, tid), **_link_failure_json(exc))
         except HostError as exc:
             return out.fail(
-                EXIT_FAILED, "host-error", f"{exc}. Nothing was done; try again later.",
-                result=exc.result.name, verified=exc.verified,
+                EXIT_FAILED, "host-error", _failure_text(exc, tid), result=exc.result.name, verified=exc.verified,
             )
         except HostRefusal as exc:
             return out.fail(
@@ -146,6 +159,23 @@ def _guarded(call):
             )
 
     return run
+
+
+def _failure_text(failure: LinkFailure | HostError, tid: str) -> str:
+    """What went wrong with a request, and what to do about it."""
+    if isinstance(failure, LinkFailure):
+        words = link_failure_text(failure, COMMAND_LINE, COMMAND_LINE_LOCALE, tid=tid)
+        if words is None:
+            return f"link failure: {failure}. Check the cable and the port, then try again."
+        return f"link failure: {words}."
+    return f"{failure}. {result_text(failure.result, 'command_todo', COMMAND_LINE_LOCALE, tid=tid)}"
+
+
+def _link_failure_json(failure: LinkFailure) -> dict[str, Any]:
+    document: dict[str, Any] = {"problem": failure.problem.value if failure.problem else None}
+    if failure.holders:
+        document["holders"] = [{"pid": holder.pid, "command": holder.command} for holder in failure.holders]
+    return document
 
 
 @_guarded
@@ -251,6 +281,8 @@ def _describe_outcome(outcome: CancelOutcome) -> str:
     if outcome.journal_problem:
         text += (f". The host's answer could not be written to the journal, which keeps the cancellation "
                  f"pending until it is settled: {outcome.journal_problem}")
+    if outcome.last_failure is not None and not outcome.settled:
+        text += f". Last try: {_failure_text(outcome.last_failure, attempt.tid)}"
     return text
 
 
@@ -269,7 +301,7 @@ def _describe(attempt: Attempt) -> str:
                 f"the {format_money(attempt.fee_accepted)} accepted. To accept it: --accept-fee {fee}"
             )
         assert attempt.result is not None
-        why = result_text(attempt.result, "command_line", COMMAND_LINE_LOCALE)
+        why = result_text(attempt.result, "command_line", COMMAND_LINE_LOCALE, tid=attempt.tid)
         return f"not cancelled: {why}" + (f" ({attempt.host_message})" if attempt.host_message else "")
     return (
         f"outcome not yet confirmed for {attempt.appt_id} (request {attempt.request_id}); it is kept "
@@ -300,6 +332,8 @@ def _emit_attempt(out: CommandOutput, outcome: CancelOutcome, voucher: str | Non
         document["earlier"] = True
     if outcome.journal_problem:
         document["journal_problem"] = outcome.journal_problem
+    if outcome.last_failure is not None and not attempt.settled:
+        document["last_failure"] = _failure_text(outcome.last_failure, attempt.tid)
     text = _describe_outcome(outcome)
     if voucher is not None:
         document["voucher"] = voucher

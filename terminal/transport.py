@@ -12,6 +12,8 @@ This module imports nothing of the project but protocol/: the simulator uses it 
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Callable, Protocol
@@ -32,6 +34,83 @@ _PORT_ERRORS = (serial.SerialException, OSError, ValueError, _TermiosError)
 
 class LineDown(Exception):
     """The port could not be opened, or failed while in use."""
+
+
+@dataclass(frozen=True)
+class PortHolder:
+    """A process that has a port open."""
+
+    pid: int
+    command: str  # its name, as the system gives it
+
+    def __str__(self) -> str:
+        return f"pid {self.pid} {self.command}"
+
+
+class PortHeld(LineDown):
+    """Another program holds the port: it is opened exclusively, so only one program has it.
+    `holders`: who has it open, as far as the system says (empty when it does not)."""
+
+    def __init__(self, message: str, port: str, holders: tuple[PortHolder, ...]) -> None:
+        super().__init__(message)
+        self.port = port
+        self.holders = holders
+
+
+# How an exclusive open fails on a port another program holds: pyserial's flock() is refused
+# (EWOULDBLOCK), or the device is busy (EBUSY: its holder set TIOCEXCL).
+_HELD_ERRNOS = frozenset({errno.EWOULDBLOCK, errno.EAGAIN, errno.EBUSY})
+
+
+def holders_if_held(problem: BaseException, port: str) -> tuple[PortHolder, ...] | None:
+    """When `problem`, raised opening `port`, says that another program holds it: who has it
+    open, as far as the system says. None when the port failed to open for another reason."""
+    if getattr(problem, "errno", None) not in _HELD_ERRNOS:
+        return None
+    return port_holders(port)
+
+
+def holders_named(holders: tuple[PortHolder, ...]) -> str:
+    """`pid 4242 minicom, pid 77 screen`: who holds a port, for a message."""
+    return ", ".join(str(holder) for holder in holders)
+
+
+def port_holders(path: str) -> tuple[PortHolder, ...]:
+    """The processes that have the device at `path` open, from /proc (Linux; other users'
+    processes only when run as root); empty where the system does not say. When some of them
+    hold a lock on it (pyserial's exclusive open), only those: a virtual cable keeps its own end
+    open without holding it."""
+    try:
+        device = os.path.realpath(path)
+        pids = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
+    except OSError:
+        return ()
+    having, locking = [], []
+    for pid in pids:
+        try:
+            fds = [fd for fd in os.listdir(f"/proc/{pid}/fd") if _links_to(f"/proc/{pid}/fd/{fd}", device)]
+            if not fds:
+                continue
+            with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as comm:
+                holder = PortHolder(pid, comm.read().strip())
+            having.append(holder)
+            if any(_holds_a_lock(f"/proc/{pid}/fdinfo/{fd}") for fd in fds):
+                locking.append(holder)
+        except OSError:  # another user's process, or one that ended meanwhile
+            continue
+    return tuple(locking or having)
+
+
+def _links_to(fd_link: str, device: str) -> bool:
+    try:
+        return os.readlink(fd_link) == device
+    except OSError:
+        return False
+
+
+def _holds_a_lock(fdinfo: str) -> bool:
+    with open(fdinfo, encoding="utf-8", errors="replace") as info:
+        return any(line.startswith("lock:") for line in info)
 
 
 @dataclass
@@ -84,6 +163,7 @@ class SerialLine:
         self._opened_at: float | None = None
         self._next_attempt = 0.0
         self.last_problem: str | None = None
+        self._holders: tuple[PortHolder, ...] | None = None  # set while the port is held by another
 
     def retry_in(self) -> float:
         """Seconds until the port may be tried again (0 when it may be tried now)."""
@@ -94,14 +174,16 @@ class SerialLine:
             return
         wait = self.retry_in()
         if wait > 0:
-            raise LineDown(f"{self.url}: {self.last_problem}; trying again in {wait:.1f} s")
+            raise self._down(f"{self.last_problem}; trying again in {wait:.1f} s")
         try:
             # exclusive: a second program on the same port would steal half of our bytes.
             self._port = self._open_port(self.url, baudrate=self.baud, timeout=0, exclusive=True)
         except _PORT_ERRORS as exc:
+            self._holders = holders_if_held(exc, self.url)
             raise self.failed(f"cannot open: {exc}") from None
         self._opened_at = self.clock()
         self.last_problem = None
+        self._holders = None
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -144,6 +226,11 @@ class SerialLine:
         self.close()
         self.last_problem = problem
         self._next_attempt = self.clock() + self._backoff.next_wait(up_for)
+        return self._down(problem)
+
+    def _down(self, problem: str) -> LineDown:
+        if self._holders is not None:
+            return PortHeld(f"{self.url}: {problem}", self.url, self._holders)
         return LineDown(f"{self.url}: {problem}")
 
 

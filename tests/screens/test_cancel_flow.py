@@ -3,6 +3,8 @@ every way a cancellation can end, and Esc back at each step."""
 
 from __future__ import annotations
 
+import pytest
+
 from protocol.enums import Reason, Result
 from screens.appointment_list import AppointmentListScreen
 from screens.confirm import ConfirmScreen
@@ -14,10 +16,11 @@ from screens.merchant import MerchantScreen
 from screens.reason import ReasonScreen
 from screens.result import ResultScreen
 from screens.waiting import WaitingScreen
-from terminal.client import HostError, HostRefusal, LinkFailure
+from terminal.client import HostError, HostRefusal, LinkFailure, LinkProblem
 from terminal.journal import AttemptState
 from terminal.printing import FilePrinter
 from terminal.shell import MenuScreen
+from terminal.transport import PortHolder
 from tests.screens.pilot_steps import (
     open_list,
     pick,
@@ -296,6 +299,21 @@ def test_link_down_on_the_list_says_what_to_do_and_retry_works(make_app, client)
 
 def test_host_busy_on_the_list(make_app, client) -> None:
     host_problem_scenario(make_app, client, HostError(Result.BUSY, None, True), "请等一分钟")
+
+
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (HostError(Result.BAD_MAC, "MAC did not verify", False), "主机无法验证终端 TEST0001：它的密钥与主机的不一致"),
+        (LinkFailure("held", LinkProblem.PORT_HELD, holders=(PortHolder(4242, "minicom"),)),
+         "终端的串口被另一个程序占用 (pid 4242 minicom)"),
+        (LinkFailure("nothing came back", LinkProblem.DEAD_LINE), "主机完全没有回应"),
+        (LinkFailure("garbled", LinkProblem.NOISY_LINE), "线路有干扰"),
+    ],
+    ids=["wrong key", "port held", "dead line", "noisy line"],
+)
+def test_each_trouble_on_the_list_says_what_to_do(make_app, client, error, words) -> None:
+    host_problem_scenario(make_app, client, error, words)
 
 
 def test_not_authorised_on_the_list(make_app, client) -> None:

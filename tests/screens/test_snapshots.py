@@ -28,7 +28,7 @@ from screens.result import ResultScreen
 from screens.technician import TechnicianScreen
 from screens.voucher_view import VoucherScreen
 from screens.waiting import WaitingScreen
-from terminal.client import AppointmentPage, HostRefusal, LinkFailure
+from terminal.client import AppointmentPage, HostRefusal, LinkFailure, LinkProblem
 from terminal.pin_lockout import PinLockout
 from tests.screens.pilot_steps import screen_text, wait_until
 from tests.screens.scripted_client import (
@@ -175,7 +175,7 @@ async def result_too_late(pilot, client) -> None:
 
 
 async def result_not_sent(pilot, client) -> None:
-    error = LinkFailure("the host did not take the request after 3 sends")
+    error = LinkFailure("the host did not take the request after 3 sends; nothing came back", LinkProblem.DEAD_LINE)
     await show(pilot, result_screen(pilot, error=error))
 
 

@@ -13,6 +13,7 @@ import pytest
 from protocol import (
     CancelRequest,
     CancelResponse,
+    EchoResponse,
     Reason,
     Result,
     StatusResponse,
@@ -31,7 +32,7 @@ from protocol.integrity import ZERO_MAC, compute_mac
 from protocol.tlv import encode_tlvs
 from simulator.cable import NullModemCable
 from simulator.store import HostStore
-from terminal.client import HostError, LinkFailure
+from terminal.client import HostError, LinkFailure, LinkProblem
 from terminal.journal import AttemptState, Journal
 from tests.fuzz.test_deep_nesting import nested_appointments
 from tests.material import KEY, MERCHANT_ID, TID
@@ -142,6 +143,21 @@ def test_forged_answers_in_front_of_the_real_one_do_not_replace_it(tmp_path: Pat
         [done] = store.cancellations()
     assert outcome.state is AttemptState.CANCELLED and outcome.attempt.cancel_ref == done.cancel_ref != "FORGED0001"
     assert client.dropped_frames == 4
+
+
+def test_an_answer_made_with_another_key_is_said_to_be_one_not_a_silent_host(tmp_path: Path) -> None:
+    # The host takes the request, but its answer is signed with a key this terminal does not have.
+    def answer_with_another_key(event) -> list[bytes]:
+        return [encode_message_frame(EchoResponse(Result.OK, NOW), seq=event.seq, tid=TID, key=WRONG_KEY)]
+
+    script = Script(before_answer=answer_with_another_key, send_answer=lambda event: False)
+    with NullModemCable() as cable, LineHost(cable.path_b, host_store(tmp_path), lambda: NOW, script=script):
+        with Journal(tmp_path / "journal.sqlite") as journal:
+            client = terminal_client(cable.path_a, journal, timers=QUICK)
+            with pytest.raises(LinkFailure) as failed:
+                client.echo()
+            client.close()
+    assert failed.value.problem is LinkProblem.ANSWER_NOT_VERIFIED
 
 
 # -- an ERROR never marks a cancellation done ------------------------------------------------------

@@ -234,7 +234,8 @@ def test_a_second_host_on_a_line_another_holds_is_refused_and_the_line_is_left_a
         loading.load(vector_data())
     with NullModemCable() as cable, HostServer([cable.path_b], store, clock=lambda: datetime(2026, 11, 27, 9, 30)):
         code = main(["host", "--port", cable.path_b, "--db", str(tmp_path / "other.db")])
-        assert code == 2 and "cannot open --port" in capsys.readouterr().err
+        assert code == 2
+        assert f"cannot open --port {cable.path_b}: another program holds it (pid {os.getpid()} " in capsys.readouterr().err
         with LineTerminal(cable.path_a, timers=Timers(t_char=0.05, t_ack=0.2, t_resp=1.0)) as terminal:
             assert terminal.ask(EchoRequest(datetime(2026, 11, 27, 9, 30))).result is Result.OK
 

@@ -16,16 +16,14 @@ import pytest
 
 from protocol import (
     CancelRequest,
-    FailureReason,
     Reason,
-    RequestFailed,
     ResponseReceived,
     Result,
     StatusRequest,
     StatusResponse,
     Timers,
 )
-from terminal.client import HostClient
+from terminal.client import HostClient, LinkFailure, LinkProblem
 from terminal.journal import AttemptState, Journal
 
 TID = "SOAK0001"
@@ -63,7 +61,7 @@ def test_cancel_after_an_unknown_attempt_ends_within_cancel_bound(tmp_path: Path
             if answer is not None:
                 return ResponseReceived(request, StatusResponse(answer, request.request_id), 1)
         assert isinstance(request, (StatusRequest, CancelRequest))
-        return RequestFailed(request, 1, FailureReason.TIMEOUT)
+        return LinkFailure("the host did not answer in time", LinkProblem.NO_ANSWER)
 
     client._exchange = exchange  # type: ignore[method-assign]
     earlier = journal.record_attempt(

@@ -119,9 +119,10 @@ def test_every_service_reason_and_status_has_words(locale: str) -> None:
 
 def test_a_result_without_words_of_its_own_is_named_by_its_code() -> None:
     assert result_text(Result.NOT_FOUND, "short", "en") == "not found"
-    assert result_text(Result.BAD_MAC, "short", "en") == "error BAD_MAC"
-    assert result_text(Result.BAD_MAC, "short", "zh_CN") == "错误 BAD_MAC"
-    assert result_text(Result.BAD_MAC, "command_line", "en") == "BAD_MAC"
+    assert result_text(Result.BAD_FORMAT, "short", "en") == "error BAD_FORMAT"
+    assert result_text(Result.BAD_FORMAT, "short", "zh_CN") == "错误 BAD_FORMAT"
+    assert result_text(Result.BAD_FORMAT, "command_line", "en") == "BAD_FORMAT"
+    assert result_text(Result.BAD_FORMAT, "command_todo", "en") == "Nothing was done; try again later."
     # A listing the host refused with a result that has no words for it is "the host refused".
     assert result_text(Result.NOT_FOUND, "problem_title", "en") == "The host refused"
 

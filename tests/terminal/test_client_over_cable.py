@@ -10,7 +10,7 @@ import pytest
 
 from protocol import Reason, Result, Status
 from simulator.cable import CableSettings
-from terminal.client import HostError, LinkFailure, Progress
+from terminal.client import AnswerAwaited, HostError, LinkFailure, LinkProblem, Progress, Settling, TraceLine
 from terminal.journal import AttemptState, Journal
 from tests.material import MERCHANT_ID
 from tests.simulated_host import (
@@ -19,6 +19,7 @@ from tests.simulated_host import (
     OTHER_MERCHANTS,
     TOO_LATE,
     WITH_FEE,
+    NOW,
     simulated_host,
     terminal_client,
 )
@@ -195,10 +196,56 @@ def test_pulled_cable_is_a_prompt_link_failure_and_traffic_resumes_after_replug(
     assert client.list_appointments(0).total == 4
 
 
+def test_a_line_where_nothing_comes_back_is_told_from_a_noisy_one(tmp_path, journal):
+    with simulated_host(tmp_path) as rig:
+        rig.cable.unplug()
+        client = terminal_client(rig.terminal_port, journal)
+        with pytest.raises(LinkFailure) as dead:
+            client.echo()
+        client.close()
+    assert dead.value.problem is LinkProblem.DEAD_LINE and "nothing came back" in str(dead.value)
+    noisy_folder = tmp_path / "noisy"
+    noisy_folder.mkdir()
+    with simulated_host(noisy_folder, cable=CableSettings(noise=0.5, seed=3)) as rig:
+        client = terminal_client(rig.terminal_port, journal)
+        with pytest.raises(LinkFailure) as noisy:
+            client.echo()
+        client.close()
+    assert noisy.value.problem is LinkProblem.NOISY_LINE
+    assert noisy.value.seen.naks_in + noisy.value.seen.noise_bytes > 0
+
+
+def test_a_listener_hears_each_frame_ack_wait_and_settle_try_as_it_happens(client, rig):
+    heard = []
+
+    def listen(news):
+        heard.append(news)
+        if isinstance(news, Settling) and news.try_number == 2:
+            rig.cable.plug()  # the first STATUS_REQ went unanswered too
+
+    def on_progress(stage):
+        if stage is Progress.SENT:
+            rig.cable.unplug()  # the host has the request; its answer will be lost
+
+    client.listen(listen)
+    outcome = client.cancel(FREE, Reason.OTHER, 0, on_progress=on_progress)
+    assert outcome.state is AttemptState.CANCELLED
+    steps = [news for news in heard if not isinstance(news, TraceLine)]
+    assert steps[0] == AnswerAwaited(NOW, "CANCEL_REQ", steps[0].seq, client.timers.t_resp)
+    request_id = outcome.attempt.request_id
+    assert [step for step in steps if isinstance(step, Settling)] == [
+        Settling(NOW, request_id, 1, 3, 0.0), Settling(NOW, request_id, 2, 3, 0.5)]
+    kinds = [(news.record.direction, news.record.kind) for news in heard if isinstance(news, TraceLine)]
+    assert kinds[:2] == [("tx", "frame"), ("rx", "ack")]  # the CANCEL_REQ, and the host's ACK
+    assert kinds.count(("tx", "resend")) == 2 and ("tx", "send-failed") in kinds  # the first STATUS_REQ
+    assert all(news.at == NOW for news in heard)  # the client's clock
+
+
 def test_vanished_port_is_a_link_failure_not_a_crash(journal, tmp_path):
     client = terminal_client(str(tmp_path / "no-such-port"), journal)
-    with pytest.raises(LinkFailure, match="cannot open"):
+    with pytest.raises(LinkFailure, match="cannot open") as failed:
         client.echo()
+    assert failed.value.problem is LinkProblem.PORT
     with pytest.raises(LinkFailure):
         client.cancel("A1", Reason.OTHER, 0)
     assert journal.count() == 0  # nothing recorded when nothing could be sent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import deque
 from datetime import datetime
 
@@ -11,7 +13,7 @@ import serial
 from protocol import EchoRequest, EchoResponse, HostConnection, Result, TerminalConnection, Timers
 from protocol.enums import ACK
 from protocol.frame import encode_message_frame
-from terminal.transport import Backoff, LineDown, LinkDriver, SerialLine
+from terminal.transport import Backoff, LineDown, LinkDriver, PortHeld, PortHolder, SerialLine
 from tests.material import KEY, TID
 
 T0 = datetime(2026, 11, 27, 9, 30)
@@ -80,6 +82,36 @@ def test_a_port_that_cannot_open_is_tried_again_only_after_its_pause():
     line.write(b"\x06")
     assert line.read(0.1) == b"\x06"
     line.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="holders are read from Linux's /proc")
+def test_a_port_another_program_holds_is_said_held_naming_who_holds_it():
+    clock = Clock()
+    controller, device = os.openpty()
+    path = os.ttyname(device)
+    holder = serial.serial_for_url(path, exclusive=True)
+    try:
+        line = SerialLine(path, 9600, clock=clock)
+        with pytest.raises(PortHeld) as held:
+            line.open()
+        # This process keeps `device` open too, but only the exclusive holder's lock counts.
+        assert held.value.holders == (PortHolder(os.getpid(), _command_name()),)
+        assert held.value.port == path and "Could not exclusively lock port" in str(held.value)
+        with pytest.raises(PortHeld, match="trying again in"):  # still said held while it waits
+            line.open()
+        holder.close()
+        clock.now += 1.0
+        line.open()  # released: it opens
+        line.close()
+    finally:
+        holder.close()
+        os.close(controller)
+        os.close(device)
+
+
+def _command_name() -> str:
+    with open(f"/proc/{os.getpid()}/comm", encoding="utf-8") as comm:
+        return comm.read().strip()
 
 
 def test_the_driver_writes_owed_acks_before_a_new_frame_and_taps_both_ways():
