@@ -32,6 +32,7 @@ class ScriptedLine:
     """A line whose reads hand out queued chunks; a read with nothing queued lasts its timeout."""
 
     def __init__(self, clock: Clock) -> None:
+        self.url = "scripted"
         self.clock = clock
         self.incoming: deque[bytes] = deque()
         self.written: list[bytes] = []
