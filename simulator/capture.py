@@ -89,7 +89,9 @@ class CaptureSummary:
 
     @property
     def holds_frames(self) -> bool:
-        return bool(self.frames or self.resends or self.bad_frames)
+        """At least one good frame: damaged ones alone are what any binary file gives (a stray
+        0x02 starts a "frame" whose CRC fails), so they do not make a file a capture."""
+        return bool(self.frames or self.resends)
 
 
 @dataclass(frozen=True)

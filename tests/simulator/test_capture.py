@@ -279,8 +279,11 @@ def test_a_spy_log_in_colour_reads_the_same() -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"\n\n", "# 注释\nhello\n".encode(), b"\x06\x15\x06", b"pos-sim host: serving /tmp/host\n", b"\xff" * 845],
-    ids=["empty", "blank", "text", "control-bytes-only", "stderr", "noise"],
+    [
+        b"", b"\n\n", "# 注释\nhello\n".encode(), b"\x06\x15\x06", b"pos-sim host: serving /tmp/host\n", b"\xff" * 845,
+        bytes(range(256)) * 40,  # a binary file: its 0x02 bytes start "frames" that fail their checks
+    ],
+    ids=["empty", "blank", "text", "control-bytes-only", "stderr", "noise", "binary"],
 )
 def test_a_file_with_no_frame_says_so_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
