@@ -158,7 +158,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "link.port_held.todo": "终端的串口被另一个程序占用{holders}。请联系技术员关闭它，然后按 Enter 重试。",
         "link.dead_line.command_line": (
             "完全没有回应：发送 3 次，主机一个字节也没有回（没有 ACK，也没有 NAK）。请检查通讯线两端"
-            "是否插好、--port（或配置的 [link] port）是否就是接线的端口，以及主机是否在运行"
+            "是否插好、--port（或配置的 [link] port）是否就是接线的端口，以及主机是否在运行；"
+            "若主机一侧看到的只是乱码（主机的 --trace 里有 NOISE），则是线路干扰把请求毁了，请检查通讯线和两端的速率"
         ),
         "link.dead_line.todo": "主机完全没有回应。请检查通讯线两端是否插好，然后按 Enter 重试。仍不行请联系技术员。",
         "link.noisy_line.command_line": (
@@ -478,7 +479,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "link.dead_line.command_line": (
             "no answer at all: not one byte came back from the host in 3 sends (no ACK, no NAK). Check that "
             "the cable is plugged in at both ends, that --port (or [link] port in the config) is the port the "
-            "cable is on, and that the host is running"
+            "cable is on, and that the host is running; if the host's side saw only garbage (NOISE in its "
+            "--trace), the line is so noisy that no request reached it whole: check the cable and that both "
+            "ends run at the same speed"
         ),
         "link.dead_line.todo": (
             "Nothing at all came back from the host. Check that the cable is plugged in at both ends, then "
