@@ -454,7 +454,16 @@ def _ui_settings(reader: _Reader) -> UiSettings:
 def _journal_settings(reader: _Reader, environ: Mapping[str, str] | None) -> JournalSettings:
     value = reader.get("journal", "path", str, default="").strip()
     if value:
-        return JournalSettings(path=reader.relative_path(value))
+        path = reader.relative_path(value)
+        if not path.parent.is_dir():
+            # A mistyped folder would otherwise get a new, empty journal: no history, no vouchers
+            # to reprint, and the open cancellations of the real one never settled.
+            raise reader.fail(
+                "journal.path",
+                f"the folder {path.parent} does not exist. Correct the path, or create the folder "
+                f"(mkdir -p {path.parent}) if this terminal is to start a new journal there.",
+            )
+        return JournalSettings(path=path)
     return JournalSettings(path=default_data_dir(environ) / "journal.sqlite")
 
 

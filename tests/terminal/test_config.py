@@ -61,6 +61,7 @@ def write_config(tmp_path: Path, text: str, key: str | None = KEY_HEX + "\n", mo
         key_path = tmp_path / "terminal.key"
         key_path.write_text(key)
         key_path.chmod(mode)
+    (tmp_path / "data").mkdir(exist_ok=True)  # FULL's journal folder: a journal's folder must exist
     path = tmp_path / "terminal.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -267,3 +268,12 @@ def test_a_pin_where_its_hash_belongs_is_never_echoed(tmp_path: Path, pin_line: 
     message = refusal(write_config(tmp_path, MINIMAL.replace(f'supervisor_pin = "{DEMO_PIN_HASH}"', pin_line)))
     assert "terminal.supervisor_pin" in message and "python -m terminal.supervisor_pin" in message
     assert "739146" not in message
+
+
+def test_a_journal_path_in_a_folder_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    # A typo here would otherwise start a new, empty journal: no history, and the real one's
+    # open cancellations never settled.
+    message = refusal(write_config(tmp_path, MINIMAL + '[journal]\npath = "/nonexistent/j.sqlite"\n'))
+    assert "journal.path" in message and "the folder /nonexistent does not exist" in message
+    assert "mkdir -p /nonexistent" in message
+    assert not Path("/nonexistent").exists()
