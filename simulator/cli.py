@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from simulator.cable import CableCounters, CableSettings, CableSetupError, NullModemCable, UnplugWindow
-from terminal.capture_file import CaptureFile, CaptureFileError
+from terminal.capture_file import CaptureFile, CaptureFileError, append_owner_only
 from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE, reader_gone
 from terminal.line_speed import LINE_SPEEDS_TEXT, line_speed_argument
 
@@ -342,7 +342,7 @@ def _open_trace(target: str | None, cleanup: contextlib.ExitStack) -> TextIO | N
     if target == "-":
         return sys.stdout
     try:
-        return cleanup.enter_context(open(target, "a", encoding="utf-8"))
+        return cleanup.enter_context(append_owner_only(target))
     except OSError as problem:
         raise _StartupError(f"cannot write the trace to {target} ({problem.strerror}); choose another --trace FILE") from None
 

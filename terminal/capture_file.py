@@ -25,6 +25,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from typing import TextIO
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,7 +101,7 @@ class CaptureFile:
         self._wall_clock = wall_clock
         self._lock = threading.Lock()
         try:
-            self._file = open(self.path, "a", encoding="utf-8", newline="\n")
+            self._file = append_owner_only(self.path)
         except OSError as problem:
             raise CaptureFileError(
                 f"cannot write the capture to {self.path} ({problem.strerror}); give --capture a file "
@@ -148,3 +149,9 @@ class CaptureFile:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def append_owner_only(path: str | os.PathLike[str]) -> TextIO:
+    """A text file opened for appending, created readable by its owner only: captures and traces
+    hold what the line carried (merchants, appointments, addresses), as the journal does."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8", newline="\n")

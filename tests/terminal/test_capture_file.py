@@ -105,3 +105,14 @@ def test_a_write_after_close_is_dropped(tmp_path: Path) -> None:
     capture.close()
     tap("rx", b"\x06", 0.0)  # a line thread that had not yet stopped
     assert path.read_text(encoding="utf-8") == ""
+
+
+def test_a_capture_is_readable_by_its_owner_only(tmp_path):
+    import stat
+
+    from terminal.capture_file import CaptureFile
+
+    path = tmp_path / "line.cap"
+    with CaptureFile(path) as capture:
+        capture.tap("/dev/ttyUSB0")("tx", b"\x06", 0.0)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
