@@ -112,6 +112,10 @@ def _run_cable(args: argparse.Namespace) -> int:
         seed=args.seed,
         unplug=tuple(args.unplug),
     )
+    if args.link_a and args.link_b and Path(args.link_a).absolute() == Path(args.link_b).absolute():
+        print(f"pos-sim cable: --link-a and --link-b are both {args.link_a}; give each end its own path",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         capture = CaptureFile(args.capture) if args.capture else None
     except CaptureFileError as problem:

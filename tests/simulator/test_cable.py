@@ -533,3 +533,10 @@ def test_python_dash_m_simulator_runs_the_same_command_line(tmp_path) -> None:
         [sys.executable, "-m", "simulator", "trace", str(missing)], capture_output=True, text=True, timeout=DEADLINE
     )
     assert finished.returncode == 2 and str(missing) in finished.stderr
+
+
+def test_one_path_for_both_ends_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    link = tmp_path / "line"
+    assert main(["cable", "--link-a", str(link), "--link-b", str(link)]) == 2
+    assert f"--link-a and --link-b are both {link}; give each end its own path" in capsys.readouterr().err
+    assert not link.is_symlink()
