@@ -375,7 +375,11 @@ def _find_listed(client: HostClient, appt_id: str):
 def _status(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     before = runtime.journal.get(args.request_id)
     if before is None:
-        return out.fail(EXIT_FAILED, "no-such-request", f"no cancellation with request id {args.request_id} on this terminal")
+        return out.fail(
+            EXIT_FAILED, "no-such-request",
+            f"no cancellation with request id {args.request_id} on this terminal; "
+            "`pos-terminal history` lists this terminal's cancellations with their request ids",
+        )
     outcome = runtime.settler.settle(args.request_id)
     voucher = None
     settled_now = not before.settled or args.request_id in args.settled_now
@@ -398,7 +402,11 @@ def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOut
 def _reprint(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     attempt = runtime.journal.find_by_cancel_ref(args.cancel_ref)
     if attempt is None:
-        return out.fail(EXIT_FAILED, "no-such-voucher", f"no voucher with cancellation number {args.cancel_ref} on this terminal")
+        return out.fail(
+            EXIT_FAILED, "no-such-voucher",
+            f"no voucher with cancellation number {args.cancel_ref} on this terminal; cancellation "
+            "numbers are upper case, as printed, and `pos-terminal history` lists them",
+        )
     voucher = _print_voucher(runtime, attempt, out, reprint=True)
     out.emit(
         {"ok": True, **attempt_json(attempt), "printed": voucher is None, "voucher": voucher},
