@@ -267,6 +267,7 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
         "host_time": attempt.host_time.isoformat() if attempt.host_time else None,
         "fee_now": attempt.refused_fee,
         "message": attempt.host_message,
+        "host_message": attempt.host_message,
         "created_at": attempt.created_at.isoformat(),
         "settled_at": attempt.settled_at.isoformat() if attempt.settled_at else None,
         "sends": attempt.send_count,
@@ -335,6 +336,10 @@ def _emit_attempt(out: CommandOutput, outcome: CancelOutcome, voucher: str | Non
     if outcome.last_failure is not None and not attempt.settled:
         document["last_failure"] = _failure_text(outcome.last_failure, attempt.tid)
     text = _describe_outcome(outcome)
+    if attempt.state in _ATTEMPT_ERRORS:
+        # Every failure says what happened in `message` (README); the host's own words, if it sent
+        # any, are part of it and stay in `host_message`.
+        document["message"] = text
     if voucher is not None:
         document["voucher"] = voucher
         text += "\n\n" + voucher

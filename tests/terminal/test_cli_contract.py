@@ -70,7 +70,8 @@ def test_every_failure_comes_as_json_with_its_error_and_json_is_taken_after_the_
     assert refused.returncode == 1
     document = json.loads(refused.stdout)
     assert (document["ok"], document["error"], document["result"]) == (False, "refused", "TOO_LATE")
-    assert document["message"] is None or isinstance(document["message"], str)
+    assert document["message"].startswith("not cancelled: too late to cancel")
+    assert "host_message" in document
 
     fee_changed = run(config, "--json", "cancel", WITH_FEE, "--reason", "1")
     assert fee_changed.returncode == 1
