@@ -380,17 +380,21 @@ def _find_listed(client: HostClient, appt_id: str):
 def _status(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     before = runtime.journal.get(args.request_id)
     if before is None:
-        return out.fail(
-            EXIT_FAILED, "no-such-request",
-            f"no cancellation with request id {args.request_id} on this terminal; "
-            "`pos-terminal history` lists this terminal's cancellations with their request ids",
-        )
+        return _not_in_journal(out, "no-such-request", f"no cancellation with request id {args.request_id}")
     outcome = runtime.settler.settle(args.request_id)
     voucher = None
     settled_now = not before.settled or args.request_id in args.settled_now
     if settled_now and outcome.state is AttemptState.CANCELLED:
         voucher = _print_voucher(runtime, outcome.attempt, out, reprint=False)
     return _emit_attempt(out, outcome, voucher)
+
+
+def _not_in_journal(out: CommandOutput, error: str, what: str) -> int:
+    return out.fail(
+        EXIT_FAILED, error,
+        f"{what} on this terminal; `pos-terminal history` lists its cancellations with their request ids "
+        "and cancellation numbers (upper case, as printed)",
+    )
 
 
 def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
@@ -407,11 +411,7 @@ def _history(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOut
 def _reprint(runtime: TerminalRuntime, args: argparse.Namespace, out: CommandOutput) -> int:
     attempt = runtime.journal.find_by_cancel_ref(args.cancel_ref)
     if attempt is None:
-        return out.fail(
-            EXIT_FAILED, "no-such-voucher",
-            f"no voucher with cancellation number {args.cancel_ref} on this terminal; cancellation "
-            "numbers are upper case, as printed, and `pos-terminal history` lists them",
-        )
+        return _not_in_journal(out, "no-such-voucher", f"no voucher with cancellation number {args.cancel_ref}")
     voucher = _print_voucher(runtime, attempt, out, reprint=True)
     out.emit(
         {"ok": True, **attempt_json(attempt), "printed": voucher is None, "voucher": voucher},

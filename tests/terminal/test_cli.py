@@ -134,7 +134,7 @@ def test_refusals_exit_1_with_plain_words(tmp_path, rig):
     missing = run(config, "cancel", "NOPE", "--reason", "1")
     assert missing.returncode == 1 and "no such appointment" in missing.stdout
     missing = run(config, "reprint", "NOSUCHREF")
-    assert missing.returncode == 1 and "`pos-terminal history` lists them" in missing.stderr
+    assert missing.returncode == 1 and "`pos-terminal history` lists its cancellations" in missing.stderr
     assert run(config, "status", "NOSUCHREQUEST").returncode == 1
     accepted = run(config, "cancel", WITH_FEE, "--reason", "1", "--accept-fee", "5000")
     assert accepted.returncode == 0 and "¥50.00" in accepted.stdout
