@@ -309,10 +309,11 @@ def _cable_holding(link: Path) -> str | None:
     A cable that was killed leaves its link behind, and Linux gives its pty number to the next
     pty opened (a shell's, say): only a cable among the processes that hold the pty makes the link
     another cable's. A cable run inside another program (NullModemCable in a test) is not seen."""
+    from terminal.transport import processes_with_open  # only when a link is already there
+
     target = os.path.realpath(link)
-    cables = [
-        f"pid {pid} ({command})" for pid, command in _processes_holding(target) if _is_cable(command)
-    ]
+    commands = {pid: _command(Path(f"/proc/{pid}")) for pid in processes_with_open(target)}
+    cables = [f"pid {pid} ({command})" for pid, command in commands.items() if _is_cable(command)]
     if not cables:
         return None
     return (f"{link} is taken: it leads to {target}, which {', '.join(cables)} holds open. Stop that "
@@ -322,30 +323,6 @@ def _cable_holding(link: Path) -> str | None:
 def _is_cable(command: str) -> bool:
     words = command.split()
     return words[:2] in (["pos-sim", "cable"], ["-m", "simulator"]) and "cable" in words[:3]
-
-
-def _processes_holding(device: str) -> list[tuple[int, str]]:
-    """(pid, command) of each process that has `device` open, as far as /proc shows (on Linux,
-    the processes of this user): a cable keeps its ptys open for as long as it runs."""
-    holders = []
-    for process in sorted(Path("/proc").glob("[0-9]*"), key=lambda entry: int(entry.name)):
-        if _has_open(process, device):
-            holders.append((int(process.name), _command(process)))
-    return holders
-
-
-def _has_open(process: Path, device: str) -> bool:
-    try:
-        descriptors = list((process / "fd").iterdir())
-    except OSError:  # another user's process, or one that has ended
-        return False
-    for descriptor in descriptors:
-        try:
-            if os.readlink(descriptor) == device:
-                return True
-        except OSError:  # closed meanwhile
-            continue
-    return False
 
 
 def _command(process: Path) -> str:

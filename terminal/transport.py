@@ -75,28 +75,38 @@ def holders_named(holders: tuple[PortHolder, ...]) -> str:
     return ", ".join(str(holder) for holder in holders)
 
 
-def port_holders(path: str) -> tuple[PortHolder, ...]:
-    """The processes that have the device at `path` open, from /proc (Linux; other users'
-    processes only when run as root); empty where the system does not say. When some of them
-    hold a lock on it (pyserial's exclusive open), only those: a virtual cable keeps its own end
-    open without holding it."""
+def processes_with_open(path: str) -> dict[int, list[str]]:
+    """Each process that has the device at `path` open, with the descriptors that lead to it, from
+    /proc (Linux; other users' processes only when run as root); empty where the system does not
+    say. The one scan behind a held port's message and pos-sim cable's taken link."""
     try:
         device = os.path.realpath(path)
         pids = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
     except OSError:
-        return ()
-    having, locking = [], []
+        return {}
+    found = {}
     for pid in pids:
         try:
             fds = [fd for fd in os.listdir(f"/proc/{pid}/fd") if _links_to(f"/proc/{pid}/fd/{fd}", device)]
-            if not fds:
-                continue
+        except OSError:  # another user's process, or one that ended meanwhile
+            continue
+        if fds:
+            found[pid] = fds
+    return found
+
+
+def port_holders(path: str) -> tuple[PortHolder, ...]:
+    """Who has the device at `path` open. When some of them hold a lock on it (pyserial's
+    exclusive open), only those: a virtual cable keeps its own end open without holding it."""
+    having, locking = [], []
+    for pid, fds in processes_with_open(path).items():
+        try:
             with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as comm:
                 holder = PortHolder(pid, comm.read().strip())
             having.append(holder)
             if any(_holds_a_lock(f"/proc/{pid}/fdinfo/{fd}") for fd in fds):
                 locking.append(holder)
-        except OSError:  # another user's process, or one that ended meanwhile
+        except OSError:  # it ended meanwhile
             continue
     return tuple(locking or having)
 
