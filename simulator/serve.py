@@ -24,8 +24,11 @@ from protocol.link import Timers, TraceRecord
 from protocol.messages import Response
 from protocol.states import State
 from protocol.trace import format_record
+from simulator.data import ServiceAppointment, SimulatorData
+from simulator.faults import FaultBoard
 from simulator.host import HostLogic
-from simulator.store import HostStore
+from simulator.host_activity import HostActivity
+from simulator.store import Cancellation, HostStore, LoadSummary
 from terminal.capture_file import CaptureFile
 from terminal.transport import Backoff, LineDown, LinkDriver, SerialLine
 
@@ -52,6 +55,10 @@ class HostServer:
     terminal past its T_RESP; `busy_rate` answers that share of requests with ERROR BUSY (from a
     random stream seeded with `seed`). `trace` receives one line per thing on the line, both ways;
     `capture` every byte read and written on every line, named by its port's URL.
+
+    For a live console: `faults` says what the next answers get (simulator/faults.py), `activity`
+    is told each line's state and everything traced on it (simulator/host_activity.py), and
+    `data_source` reads the data file again for reload_data().
     """
 
     def __init__(
@@ -67,6 +74,9 @@ class HostServer:
         delay: float = 0.0,
         seed: int | None = None,
         capture: CaptureFile | None = None,
+        faults: FaultBoard | None = None,
+        activity: HostActivity | None = None,
+        data_source: Callable[[], SimulatorData] | None = None,
     ) -> None:
         if not ports:
             raise ValueError("give the host at least one port to serve")
@@ -83,6 +93,9 @@ class HostServer:
         self._trace = trace
         self._trace_lock = threading.Lock()
         self._capture = capture
+        self.faults = faults
+        self.activity = activity
+        self._data_source = data_source
         self._busy_rate = busy_rate
         self._random = random.Random(seed)
         self._random_lock = threading.Lock()
@@ -136,6 +149,45 @@ class HostServer:
     def serving(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    # -- the store, for a live console (any thread; the store serialises its own access)
+
+    def appointments(self) -> list[ServiceAppointment]:
+        return self._serving_store().appointments()
+
+    def cancellations(self) -> list[Cancellation]:
+        return self._serving_store().cancellations()
+
+    def reset_to_booked(self, appt_id: str) -> None:
+        """Make one appointment booked again, so it can be cancelled once more; the requests
+        that cancelled it keep their stored answers (a repeat still gets the same one)."""
+        self._serving_store().reset_to_booked(appt_id)
+        self._store_changed()
+
+    @property
+    def can_reload(self) -> bool:
+        return self._data_source is not None
+
+    def reload_data(self) -> LoadSummary:
+        """Read the data file again and merge it into the store, as a restart would."""
+        if self._data_source is None:
+            raise RuntimeError("this host was started without a data source to reload")
+        summary = self._serving_store().load(self._data_source())
+        self._store_changed()
+        return summary
+
+    def _serving_store(self) -> HostStore:
+        if self._store is None:
+            raise RuntimeError("the host is not serving; start() it first")
+        return self._store
+
+    def _store_changed(self) -> None:
+        if self.activity is not None:
+            self.activity.store_changed()
+
     # -- one port
 
     def _serve_port(self, url: str, logic: HostLogic, tried: threading.Event) -> None:
@@ -150,17 +202,24 @@ class HostServer:
         )
         # Said once when the line is lost and once when it is back, not on every retry.
         lost = False
+        activity = self.activity
+        if activity is not None:
+            activity.line_waiting(url, self.baud)
         while not self._stopping.is_set():
             try:
                 line.open()
             except LineDown:
                 tried.set()
+                if activity is not None:
+                    activity.line_lost(url, line.last_problem or "")
                 if not lost:
                     lost = True
                     log.warning("%s: %s; trying again, %.1f s apart at most", url, line.last_problem, Backoff.longest)
                 self._stopping.wait(line.retry_in())
                 continue
             tried.set()
+            if activity is not None:
+                activity.line_opened(url, self.baud)
             if lost:
                 log.warning("%s: open again", url)
                 lost = False
@@ -168,6 +227,8 @@ class HostServer:
                 self._serve_line(url, line, logic)
             except LineDown:
                 lost = True
+                if activity is not None:
+                    activity.line_lost(url, line.last_problem or "")
                 log.warning("%s: lost (%s); reopening", url, line.last_problem)
             except Exception as problem:  # A bug must not kill the other ports; keep serving this one too.
                 lost = True
@@ -216,17 +277,19 @@ class HostServer:
             return self._random.random() < self._busy_rate
 
     def _tracer(self, url: str) -> Callable[[TraceRecord], None] | None:
-        stream = self._trace
-        if stream is None:
+        stream, activity = self._trace, self.activity
+        if stream is None and activity is None:
             return None
 
         def trace(record: TraceRecord) -> None:
-            # Records are traced as they happen, so the wall clock now is the record's own time.
-            wall = datetime.now().isoformat(sep=" ", timespec="milliseconds")
-            line = format_record(record, f"{wall} {url}")
-            with self._trace_lock:
-                stream.write(line + "\n")
-                stream.flush()
+            if activity is not None:
+                activity.traced(url, record)
+            if stream is not None:
+                # Records are traced as they happen, so the wall clock now is the record's own time.
+                wall = datetime.now().isoformat(sep=" ", timespec="milliseconds")
+                line = format_record(record, f"{wall} {url}")
+                with self._trace_lock:
+                    stream.write(line + "\n")
+                    stream.flush()
 
         return trace
-

@@ -267,6 +267,15 @@ class HostStore(SqliteFile):
         rows = self.read(f"SELECT {_APPOINTMENT_COLUMNS} FROM appointment ORDER BY scheduled_at, id")
         return [self._record(ServiceAppointment, row) for row in rows]
 
+    def reset_to_booked(self, appt_id: str) -> None:
+        """Make one appointment booked again (a technician's console, to cancel it once more)."""
+        with self.transaction():
+            changed = self._db.execute(
+                "UPDATE appointment SET status = ? WHERE id = ?", (int(Status.BOOKED), appt_id)
+            ).rowcount
+        if not changed:
+            raise StoreError(f"{self.path}: holds no appointment {appt_id}; pick one from the list")
+
     def open_appointments(self, merchant_id: str) -> list[ServiceAppointment]:
         """The merchant's booked and in-progress appointments, earliest first (what LIST_RESP shows)."""
         rows = self.read(
