@@ -13,7 +13,8 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -24,7 +25,9 @@ from terminal.exit_codes import EXIT_DONE, EXIT_FAILED, EXIT_USAGE, reader_gone
 from terminal.line_speed import LINE_SPEEDS_TEXT, line_speed_argument
 
 if TYPE_CHECKING:
+    from simulator.data import SimulatorData
     from simulator.serve import HostServer
+    from simulator.store import LoadSummary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +60,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(ignores_arguments=False)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_host_parser(subparsers)
+    _add_console_parser(subparsers)
     _add_cable_parser(subparsers)
     _add_trace_parser(subparsers)
     _add_report_parser(subparsers)
@@ -228,79 +232,197 @@ def _add_host_parser(subparsers: argparse._SubParsersAction) -> None:
             "merges the data into the --db file and says what it loaded; `pos-sim db` lists, exports and resets it."
         ),
     )
-    host.add_argument(
-        "--port", action="append", required=True, metavar="URL", help="a serial line to serve (repeatable)"
-    )
-    host.add_argument("--baud", type=line_speed_argument, default=115200, metavar="N", help=f"line speed, one of {LINE_SPEEDS_TEXT} (default 115200)")
-    host.add_argument("--data", metavar="FILE.toml", help="terminals and appointments to serve (format: docs/host-data.md)")
-    host.add_argument("--db", metavar="FILE", help="the host's database; reopened as it is, kept across restarts")
-    host.add_argument(
-        "--now", type=_local_time, metavar="YYYY-MM-DDTHH:MM:SS", help="fix the host's clock at this instant"
-    )
+    _add_serving_arguments(host)
     host.add_argument(
         "--trace", nargs="?", const="-", metavar="FILE", help="trace every frame both ways, to FILE or stdout"
     )
     host.add_argument("--busy", type=_probability, default=0.0, metavar="P", help="answer this share of requests with ERROR BUSY")
     host.add_argument("--delay", type=_milliseconds, default=0, metavar="MS", help="hold each response back this long")
     host.add_argument("--seed", type=_seed, metavar="N", help="seed for --busy, to repeat a run")
-    host.add_argument(
+    host.set_defaults(run=_run_host)
+
+
+def _add_console_parser(subparsers: argparse._SubParsersAction) -> None:
+    console = subparsers.add_parser(
+        "console",
+        help="the host with a face: serve as pos-sim host does, watch it and steer it live",
+        description=(
+            "Serve the provider's host exactly as `pos-sim host` does, in a full-screen console that shows each "
+            "line, the traffic both ways, the appointments and cancellations, and lets you set faults, step the "
+            "host's clock, reset an appointment to booked and reload the data file while terminals talk to it. "
+            "Quit it from its keys, or with SIGTERM."
+        ),
+    )
+    _add_serving_arguments(console)
+    console.add_argument(
+        "--trace", metavar="FILE", help="also trace every frame both ways to FILE (the screen is the console's)"
+    )
+    console.add_argument("--seed", type=_seed, metavar="N", help="seed for a BUSY share set in the console, to repeat a run")
+    console.set_defaults(run=_run_console)
+
+
+def _add_serving_arguments(parser: argparse.ArgumentParser) -> None:
+    """What `pos-sim host` and `pos-sim console` both take: the lines, the data, the db, the clock, the capture."""
+    parser.add_argument(
+        "--port", action="append", required=True, metavar="URL", help="a serial line to serve (repeatable)"
+    )
+    parser.add_argument("--baud", type=line_speed_argument, default=115200, metavar="N", help=f"line speed, one of {LINE_SPEEDS_TEXT} (default 115200)")
+    parser.add_argument("--data", metavar="FILE.toml", help="terminals and appointments to serve (format: docs/host-data.md)")
+    parser.add_argument("--db", metavar="FILE", help="the host's database; reopened as it is, kept across restarts")
+    parser.add_argument(
+        "--now", type=_local_time, metavar="YYYY-MM-DDTHH:MM:SS", help="fix the host's clock at this instant"
+    )
+    parser.add_argument(
         "--capture",
         metavar="FILE",
         help="append every byte read and written on each line to FILE, with its time and the port's URL "
         "(decode it with pos-sim trace FILE; format: docs/captures.md)",
     )
-    host.set_defaults(run=_run_host)
 
 
 class _StartupError(Exception):
     """The host cannot start as asked; the message says what to change."""
 
 
+@dataclass
+class _Prepared:
+    """A host ready to serve: its db holds the data; what `pos-sim host` and `console` share."""
+
+    store_path: Path
+    temporary_db: bool
+    data: SimulatorData
+    loaded: LoadSummary
+    trace: TextIO | None
+    capture: CaptureFile | None
+
+
+def _prepare_host(args: argparse.Namespace, now: Callable[[], datetime], cleanup: contextlib.ExitStack) -> _Prepared:
+    """Check the ports, read the data, open the trace and the capture, and merge the data into
+    the db; raises _StartupError, with what to change, on anything refused. Everything that can
+    be refused is checked before the db takes the data for good. `now`: the host's clock, to
+    place the demo data around."""
+    from simulator.data import DataError, demo_data, load_data
+    from simulator.store import HostStore, StoreError
+
+    if args.db:
+        store_path = Path(args.db)
+    else:
+        store_path = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="pos-sim-host-"))) / "host.db"
+    try:
+        data = load_data(args.data) if args.data else demo_data(now())
+        _check_ports(args.port, args.baud)
+        trace = _open_trace(args.trace, cleanup)
+        capture = cleanup.enter_context(CaptureFile(args.capture)) if args.capture else None
+        with HostStore(store_path) as store:
+            loaded = store.load(data)
+    except (DataError, StoreError, CaptureFileError) as problem:
+        raise _StartupError(str(problem)) from None
+    return _Prepared(store_path, not args.db, data, loaded, trace, capture)
+
+
+def _serving_text(args: argparse.Namespace, prepared: _Prepared, program: str) -> tuple[str, str]:
+    """What a starting host says: what it loaded, and what it serves."""
+    from simulator.db_command import describe_load
+
+    clock_text = f"fixed at {args.now:%Y-%m-%dT%H:%M:%S}" if args.now else "the machine's"
+    loaded = f"{program}: {describe_load(prepared.loaded, prepared.data, str(prepared.store_path))}"
+    serving = (
+        f"{program}: serving {', '.join(args.port)} at {args.baud} baud; db {prepared.store_path}"
+        f"{' (temporary)' if prepared.temporary_db else ''}; data {prepared.data.source}; clock {clock_text}"
+    )
+    return loaded, serving
+
+
 def _run_host(args: argparse.Namespace) -> int:
     # Imported here so that `pos-sim cable` does not pay for sqlite and the protocol.
-    from simulator.data import DataError, demo_data, load_data
-    from simulator.db_command import describe_load
     from simulator.serve import HostServer
-    from simulator.store import HostStore, StoreError
 
     logging.basicConfig(level=logging.WARNING, format="pos-sim host: %(message)s", stream=sys.stderr)
     fixed_now: datetime | None = args.now
     clock = (lambda: fixed_now) if fixed_now is not None else datetime.now
     with contextlib.ExitStack() as cleanup:
-        if args.db:
-            store_path = Path(args.db)
-        else:
-            store_path = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="pos-sim-host-"))) / "host.db"
         try:
-            data = load_data(args.data) if args.data else demo_data(clock())
-            # Everything that can be refused is checked before the db takes the data for good.
-            _check_ports(args.port, args.baud)
-            trace = _open_trace(args.trace, cleanup)
-            capture = cleanup.enter_context(CaptureFile(args.capture)) if args.capture else None
-            with HostStore(store_path) as store:
-                loaded = store.load(data)
-        except (DataError, StoreError, _StartupError, CaptureFileError) as problem:
+            prepared = _prepare_host(args, clock, cleanup)
+        except _StartupError as problem:
             print(f"pos-sim host: {problem}", file=sys.stderr)
             return EXIT_USAGE
         server = HostServer(
             args.port,
-            store_path,
+            prepared.store_path,
             baud=args.baud,
             clock=clock,
-            trace=trace,
+            trace=prepared.trace,
             busy_rate=args.busy,
             delay=args.delay / 1000,
             seed=args.seed,
-            capture=capture,
+            capture=prepared.capture,
         )
-        clock_text = f"fixed at {fixed_now:%Y-%m-%dT%H:%M:%S}" if fixed_now else "the machine's"
-        print(f"pos-sim host: {describe_load(loaded, data, str(store_path))}", file=sys.stderr, flush=True)
-        _serve_until_signalled(
-            server,
-            f"pos-sim host: serving {', '.join(args.port)} at {args.baud} baud; db {store_path}"
-            f"{'' if args.db else ' (temporary)'}; data {data.source}; clock {clock_text}; Ctrl-C or SIGTERM stops it",
-        )
+        loaded, serving = _serving_text(args, prepared, "pos-sim host")
+        print(loaded, file=sys.stderr, flush=True)
+        _serve_until_signalled(server, f"{serving}; Ctrl-C or SIGTERM stops it")
     return EXIT_DONE
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    from simulator.data import load_data
+    from simulator.faults import FaultBoard
+    from simulator.host_activity import HostActivity
+    from simulator.host_clock import HostClock
+    from simulator.serve import HostServer
+
+    try:
+        from simulator.console.app import run_console
+    except ImportError as problem:  # Textual missing from the environment
+        print(f"pos-sim console: cannot show the console ({problem}); reinstall pos-sim", file=sys.stderr)
+        return EXIT_FAILED
+    clock = HostClock(fixed=args.now)
+    with contextlib.ExitStack() as cleanup:
+        try:
+            prepared = _prepare_host(args, clock, cleanup)
+        except _StartupError as problem:
+            print(f"pos-sim console: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+        faults, activity = FaultBoard(seed=args.seed), HostActivity()
+        data_path = args.data
+        server = HostServer(
+            args.port,
+            prepared.store_path,
+            baud=args.baud,
+            clock=clock,
+            trace=prepared.trace,
+            capture=prepared.capture,
+            faults=faults,
+            activity=activity,
+            data_source=(lambda: load_data(data_path)) if data_path else None,
+        )
+        loaded, serving = _serving_text(args, prepared, "pos-sim console")
+        activity.note(loaded.removeprefix("pos-sim console: "))
+        activity.note(serving.removeprefix("pos-sim console: "))
+        code = EXIT_DONE
+        # The console owns the screen: what the host would log goes to its notes (HostServer tells
+        # the activity feed), never to stderr, where it would garble the screen.
+        quiet = logging.NullHandler()
+        logging.getLogger().addHandler(quiet)
+        # Until the console takes SIGTERM itself, it ends the app as Ctrl-C does.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            server.start()
+            returned = run_console(server, clock=clock, faults=faults, activity=activity, data_path=data_path)
+            if isinstance(returned, int):
+                code = returned
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            server.stop()
+            logging.getLogger().removeHandler(quiet)
+        print(f"pos-sim console: stopped; db {prepared.store_path}{' (temporary)' if prepared.temporary_db else ''}",
+              file=sys.stderr, flush=True)
+    return code
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _serve_until_signalled(server: HostServer, announcement: str) -> None:

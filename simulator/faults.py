@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -55,18 +56,38 @@ class Fault:
 
 
 class FaultBoard:
-    """The one fault in force, if any. `seed` makes a BUSY share repeatable."""
+    """The fault set at run time, if any, and the standing faults in force for the board's life
+    (`pos-sim host --busy/--delay`). `seed` makes a BUSY share repeatable."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, *, standing: Sequence[Fault] = ()) -> None:
+        for fault in standing:
+            if fault.once or fault.kind is FaultKind.SILENT:
+                raise ValueError(f"a standing fault lasts until the host stops and answers: not {fault.describe()}")
         self._lock = threading.Lock()
         self._fault: Fault | None = None
+        self._standing = tuple(standing)
         self._random = random.Random(seed)
         self.applied = 0  # answers a fault has changed so far, for the screen
 
+    @classmethod
+    def for_host(cls, *, busy_share: float = 0.0, delay_ms: int = 0, seed: int | None = None) -> FaultBoard | None:
+        """The board for `pos-sim host --busy P --delay MS --seed N`; None when neither is asked."""
+        standing = []
+        if busy_share:
+            standing.append(Fault(FaultKind.BUSY, once=False, share=busy_share))
+        if delay_ms:
+            standing.append(Fault(FaultKind.LATE, once=False, milliseconds=delay_ms))
+        return cls(seed, standing=standing) if standing else None
+
     @property
     def active(self) -> Fault | None:
+        """The fault set at run time (the standing ones are in `standing`)."""
         with self._lock:
             return self._fault
+
+    @property
+    def standing(self) -> tuple[Fault, ...]:
+        return self._standing
 
     @property
     def silent(self) -> bool:
@@ -78,20 +99,24 @@ class FaultBoard:
             self._fault = fault
 
     def clear(self) -> None:
-        """Answer normally from now on."""
+        """Answer normally from now on (the standing faults stay)."""
         with self._lock:
             self._fault = None
 
-    def take(self) -> Fault | None:
-        """The fault the answer to the request just received gets, if any; a fault for the next
-        answer is used up by it. A BUSY share draws for each request."""
+    def take(self) -> tuple[Fault, ...]:
+        """The faults the answer to the request just received gets, standing ones first; empty
+        for a normal answer. A fault for the next answer is used up by it; a BUSY share draws
+        for each request (one draw per BUSY fault, in order, so a seed repeats a run)."""
         with self._lock:
+            taken = [fault for fault in self._standing if self._applies(fault)]
             fault = self._fault
-            if fault is None or fault.kind is FaultKind.SILENT:
-                return None
-            if fault.kind is FaultKind.BUSY and fault.share < 1.0 and self._random.random() >= fault.share:
-                return None
-            if fault.once:
-                self._fault = None
-            self.applied += 1
-            return fault
+            if fault is not None and fault.kind is not FaultKind.SILENT and self._applies(fault):
+                if fault.once:
+                    self._fault = None
+                taken.append(fault)
+            if taken:
+                self.applied += 1
+            return tuple(taken)
+
+    def _applies(self, fault: Fault) -> bool:
+        return fault.kind is not FaultKind.BUSY or fault.share >= 1.0 or self._random.random() < fault.share

@@ -36,25 +36,22 @@ CANCEL_REF_LENGTH = 10  # 31**10 ≈ 8e14: not guessable from the vouchers one h
 BUSY_MESSAGE = "host busy, try again later"
 
 
-class HostLogic:
-    """The host's side of each exchange. `clock` gives the host's local time; `busy()` True makes
-    the host answer ERROR BUSY and do nothing (to exercise the terminal's handling of it)."""
+# What a busy host answers, to any request, deciding nothing (the serving loop's BUSY fault).
+BUSY_ANSWER = ErrorResponse(Result.BUSY, BUSY_MESSAGE)
 
-    def __init__(
-        self,
-        store: HostStore,
-        clock: Callable[[], datetime],
-        *,
-        busy: Callable[[], bool] = lambda: False,
-    ) -> None:
+
+class HostLogic:
+    """The host's side of each exchange. `clock` gives the host's local time."""
+
+    def __init__(self, store: HostStore, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
-        self.busy = busy
 
-    def respond(self, event: RequestReceived) -> Response:
-        """The response to a request whose MAC verified; a CANCEL_REQ is decided and stored first."""
-        if self.busy():
-            return ErrorResponse(Result.BUSY, BUSY_MESSAGE)
+    def respond(self, event: RequestReceived, *, busy: bool = False) -> Response:
+        """The response to a request whose MAC verified; a CANCEL_REQ is decided and stored first.
+        `busy`: answer ERROR BUSY and do nothing (to exercise the terminal's handling of it)."""
+        if busy:
+            return BUSY_ANSWER
         request = event.request
         # The protocol's timestamps have whole seconds; truncating here keeps a stored response
         # identical to the one first sent.

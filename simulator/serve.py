@@ -8,7 +8,6 @@ the other lines or the process down with it.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections import deque
@@ -21,12 +20,12 @@ from typing import TextIO
 
 from protocol.connection import HostConnection, RequestReceived, RequestRefused, ResponseAbandoned
 from protocol.link import Timers, TraceRecord
-from protocol.messages import Response
+from protocol.messages import CancelRequest, Response
 from protocol.states import State
 from protocol.trace import format_record
 from simulator.data import ServiceAppointment, SimulatorData
-from simulator.faults import FaultBoard
-from simulator.host import HostLogic
+from simulator.faults import JUNK_BYTES, Fault, FaultBoard, FaultKind
+from simulator.host import BUSY_ANSWER, HostLogic
 from simulator.host_activity import HostActivity
 from simulator.store import Cancellation, HostStore, LoadSummary
 from terminal.capture_file import CaptureFile
@@ -46,6 +45,8 @@ class _HeldResponse:
     event: RequestReceived | RequestRefused
     response: Response
     send_at: float  # time.monotonic()
+    junk: bool = False  # a fault: junk bytes just before it
+    gap: float | None = None  # a fault: written in two writes this many seconds apart
 
 
 class HostServer:
@@ -53,11 +54,13 @@ class HostServer:
 
     `delay` (seconds) holds each response back after the request is decided and ACKed, to push a
     terminal past its T_RESP; `busy_rate` answers that share of requests with ERROR BUSY (from a
-    random stream seeded with `seed`). `trace` receives one line per thing on the line, both ways;
-    `capture` every byte read and written on every line, named by its port's URL.
+    random stream seeded with `seed`): both are standing faults on a board of their own
+    (FaultBoard.for_host), so one place decides. `trace` receives one line per thing on the line,
+    both ways; `capture` every byte read and written on every line, named by its port's URL.
 
-    For a live console: `faults` says what the next answers get (simulator/faults.py), `activity`
-    is told each line's state and everything traced on it (simulator/host_activity.py), and
+    For a live console: `faults` says what the next answers get (simulator/faults.py; give
+    busy_rate and delay through it, not beside it), `activity` is told each line's state,
+    everything traced on it and what the host would log (simulator/host_activity.py), and
     `data_source` reads the data file again for reload_data().
     """
 
@@ -84,21 +87,19 @@ class HostServer:
             raise ValueError(f"busy_rate must be a probability from 0 to 1, not {busy_rate!r}")
         if delay < 0:
             raise ValueError(f"delay cannot be negative ({delay!r} s)")
+        if faults is not None and (busy_rate or delay):
+            raise ValueError("give busy_rate and delay as standing faults of the board passed in `faults`")
         self.ports = list(ports)
         self.store_path = Path(store_path)
         self.baud = baud
         self.timers = timers
-        self.delay = delay
         self._clock = clock
         self._trace = trace
         self._trace_lock = threading.Lock()
         self._capture = capture
-        self.faults = faults
+        self.faults = faults or FaultBoard.for_host(busy_share=busy_rate, delay_ms=round(delay * 1000), seed=seed)
         self.activity = activity
         self._data_source = data_source
-        self._busy_rate = busy_rate
-        self._random = random.Random(seed)
-        self._random_lock = threading.Lock()
         self._stopping = threading.Event()
         self._store: HostStore | None = None
         self._threads: list[threading.Thread] = []
@@ -110,7 +111,7 @@ class HostServer:
             raise RuntimeError("this host is already serving; make a new HostServer")
         self._store = HostStore(self.store_path)
         self._stopping.clear()  # a HostServer stopped may be started again
-        logic = HostLogic(self._store, self._clock, busy=self._busy)
+        logic = HostLogic(self._store, self._clock)
         tried = [threading.Event() for _url in self.ports]
         self._threads = [
             threading.Thread(target=self._serve_port, args=(url, logic, first), name=f"host {url}", daemon=True)
@@ -214,14 +215,14 @@ class HostServer:
                     activity.line_lost(url, line.last_problem or "")
                 if not lost:
                     lost = True
-                    log.warning("%s: %s; trying again, %.1f s apart at most", url, line.last_problem, Backoff.longest)
+                    self._say(logging.WARNING, f"{url}: {line.last_problem}; trying again, {Backoff.longest:.1f} s apart at most")
                 self._stopping.wait(line.retry_in())
                 continue
             tried.set()
             if activity is not None:
                 activity.line_opened(url, self.baud)
             if lost:
-                log.warning("%s: open again", url)
+                self._say(logging.WARNING, f"{url}: open again")
                 lost = False
             try:
                 self._serve_line(url, line, logic)
@@ -229,52 +230,141 @@ class HostServer:
                 lost = True
                 if activity is not None:
                     activity.line_lost(url, line.last_problem or "")
-                log.warning("%s: lost (%s); reopening", url, line.last_problem)
+                self._say(logging.WARNING, f"{url}: lost ({line.last_problem}); reopening")
             except Exception as problem:  # A bug must not kill the other ports; keep serving this one too.
                 lost = True
                 log.exception("%s: the serving loop failed; reopening", url)
+                if activity is not None:
+                    activity.note(f"{url}: the serving loop failed ({problem!r}); reopening")
                 line.failed(f"the serving loop failed: {problem!r}")
             self._stopping.wait(line.retry_in())
         line.close()
+
+    def _say(self, level: int, text: str) -> None:
+        """Log `text`, and tell the activity feed too (a console owns the screen: no stderr there)."""
+        log.log(level, text)
+        if self.activity is not None:
+            self.activity.note(text)
 
     def _serve_line(self, url: str, line: SerialLine, logic: HostLogic) -> None:
         """Serve one opening of the line until stop(), or until the line fails (LineDown).
 
         A reopened line starts with a fresh connection: half a frame or an unACKed response from
-        before the loss means nothing to a terminal that may have restarted meanwhile."""
-        connection = HostConnection(
-            self._store_key_for, timers=self.timers, baud=self.baud, tracer=self._tracer(url)
+        before the loss means nothing to a terminal that may have restarted meanwhile. So does a
+        line that went silent (a fault), once it speaks again."""
+        driver = LinkDriver(
+            line, self._new_connection(url), tap=self._capture.tap(url) if self._capture is not None else None
         )
-        driver = LinkDriver(line, connection, tap=self._capture.tap(url) if self._capture is not None else None)
+        while not self._stopping.is_set():
+            self._serve_connection(url, driver, logic)
+            if self.faults is not None and not self._stopping.is_set():  # it went silent
+                self._stay_silent(url, driver)
+                driver.connection = self._new_connection(url)
+
+    def _new_connection(self, url: str) -> HostConnection:
+        return HostConnection(self._store_key_for, timers=self.timers, baud=self.baud, tracer=self._tracer(url))
+
+    def _serve_connection(self, url: str, driver: LinkDriver, logic: HostLogic) -> None:
+        """Serve the driver's connection until stop(), or until a fault makes the line silent."""
+        connection = driver.connection
+        assert isinstance(connection, HostConnection)
+        faults = self.faults
+        plain = faults is None and self.activity is None
         held: deque[_HeldResponse] = deque()
         while not self._stopping.is_set():
+            if faults is not None and faults.silent:
+                return  # what was held is lost with the line's voice
             # A response held back wakes the loop when it is due, once the line is free for it.
             wake_at = held[0].send_at if held and connection.state is State.IDLE else None
             events = driver.step(wake_at, waiting=bool(held))
             now = time.monotonic()
             for event in events:
                 if isinstance(event, RequestReceived):
-                    held.append(_HeldResponse(event, logic.respond(event), now + self.delay))
+                    if plain:
+                        held.append(_HeldResponse(event, logic.respond(event), now))
+                    elif (answer := self._answer(url, event, logic, connection, now)) is not None:
+                        held.append(answer)
                 elif isinstance(event, RequestRefused):
-                    log.info("%s: refused SEQ %d from %s: %s (%s)", url, event.seq, event.tid, event.result.name, event.detail)
-                    held.append(_HeldResponse(event, connection.refusal(event), now + self.delay))
+                    self._say(logging.INFO, f"{url}: refused SEQ {event.seq} from {event.tid}: {event.result.name} ({event.detail})")
+                    if plain:
+                        held.append(_HeldResponse(event, connection.refusal(event), now))
+                    elif (answer := self._answer(url, event, logic, connection, now)) is not None:
+                        held.append(answer)
                 elif isinstance(event, ResponseAbandoned):
-                    log.warning("%s: the terminal did not take a response after 3 sends", url)
+                    self._say(logging.WARNING, f"{url}: the terminal did not take a response after 3 sends")
                 # A BadFrame is already NAKed and traced by the link; the terminal resends it.
             # The host finishes sending one response before it answers the next request (§2).
             if held and connection.state is State.IDLE and now >= held[0].send_at:
                 answer = held.popleft()
-                driver.send(connection.answer(answer.event, answer.response, now))
+                frame = connection.answer(answer.event, answer.response, now)
+                if answer.junk or answer.gap is not None:
+                    self._send_faulted(url, driver, answer, frame)
+                else:
+                    driver.send(frame)
+
+    def _answer(
+        self, url: str, event: RequestReceived | RequestRefused, logic: HostLogic, connection: HostConnection, now: float
+    ) -> _HeldResponse | None:
+        """The answer to `event` as the faults in force make it, or None when it is to be lost; the
+        activity feed is told of each fault applied and of a cancel decided."""
+        taken = self.faults.take() if self.faults is not None else ()
+        busy = any(fault.kind is FaultKind.BUSY for fault in taken)
+        received = isinstance(event, RequestReceived)
+        if received:
+            response = logic.respond(event, busy=busy)
+        else:
+            response = BUSY_ANSWER if busy else connection.refusal(event)
+        activity = self.activity
+        if activity is not None:
+            if received and not busy and isinstance(event.request, CancelRequest):
+                activity.store_changed()
+            if taken:
+                what = type(event.request).__name__ if received else f"refused request ({event.result.name})"
+                for fault in taken:
+                    activity.note(f"{url}: {fault.describe()}: applied to {what} SEQ {event.seq} from {event.tid}")
+        if not taken:
+            return _HeldResponse(event, response, now)
+        if any(fault.kind is FaultKind.LOSE_ANSWER for fault in taken):
+            return None  # decided (and stored, for a CANCEL_REQ), never sent: the terminal settles by STATUS_REQ
+        late = sum(fault.milliseconds for fault in taken if fault.kind is FaultKind.LATE) / 1000
+        gap = _split_gap(taken)
+        return _HeldResponse(
+            event, response, now + late, junk=any(fault.kind is FaultKind.JUNK for fault in taken), gap=gap
+        )
+
+    def _send_faulted(self, url: str, driver: LinkDriver, answer: _HeldResponse, frame: bytes) -> None:
+        if answer.junk:
+            driver.write(JUNK_BYTES)
+            self._trace_host_bytes(url, "junk", JUNK_BYTES, "a fault: junk before the answer")
+        if answer.gap is None:
+            driver.send(frame)
+        else:
+            # The frame is traced by the link once, as made; the wire gets it in two writes.
+            driver.send_split(frame, answer.gap, pause=self._stopping.wait)
+
+    def _stay_silent(self, url: str, driver: LinkDriver) -> None:
+        """A line gone silent: read and drop what arrives, answer nothing, until the fault is
+        cleared or stop(). What arrives is still traced, as ignored."""
+        faults = self.faults
+        assert faults is not None
+        self._say(logging.INFO, f"{url}: silent, as if unplugged: reading nothing, answering nothing")
+        while not self._stopping.is_set() and faults.silent:
+            data = driver.ignore(driver.busy_read)
+            if data:
+                self._trace_host_bytes(url, "ignored", data, "silent: read and dropped")
+        if not self._stopping.is_set():
+            self._say(logging.INFO, f"{url}: answering again, from a fresh state")
+
+    def _trace_host_bytes(self, url: str, kind: str, data: bytes, note: str) -> None:
+        """Bytes that crossed the line outside the link (a fault's), traced like the link's own."""
+        tracer = self._tracer(url)
+        if tracer is not None:
+            direction = "rx" if kind == "ignored" else "tx"
+            tracer(TraceRecord(time.monotonic(), direction, kind, data, note))
 
     def _store_key_for(self, tid: str) -> bytes | None:
         assert self._store is not None
         return self._store.key_for(tid)
-
-    def _busy(self) -> bool:
-        if not self._busy_rate:
-            return False
-        with self._random_lock:
-            return self._random.random() < self._busy_rate
 
     def _tracer(self, url: str) -> Callable[[TraceRecord], None] | None:
         stream, activity = self._trace, self.activity
@@ -293,3 +383,10 @@ class HostServer:
                     stream.flush()
 
         return trace
+
+
+def _split_gap(taken: tuple[Fault, ...]) -> float | None:
+    for fault in taken:
+        if fault.kind is FaultKind.SPLIT:
+            return fault.milliseconds / 1000
+    return None

@@ -196,10 +196,12 @@ class HostStore(SqliteFile):
     def load(self, data: SimulatorData) -> LoadSummary:
         """Add or update the data's terminals and appointments; cancellations stay as they are.
 
-        An appointment the host has cancelled stays cancelled whatever the file says, so a host
-        restarted with the same data keeps what it did. Nothing is ever deleted: the host's record
-        of a cancellation must outlive the appointment's entry in the file (`reset` is the one way
-        to forget)."""
+        An appointment the host holds cancelled stays cancelled whatever the file says, so a host
+        restarted with the same data keeps what it did (an OK cancellation marks its appointment
+        cancelled in the same transaction). One reset to booked by a technician stays booked: the
+        cancellations that named it are kept, but no longer hold it. Nothing is ever deleted: the
+        host's record of a cancellation must outlive the appointment's entry in the file (`reset`
+        is the one way to forget)."""
         with self.transaction():
             held_tids = {tid for (tid,) in self.read("SELECT tid FROM terminal")}
             held_ids = {appt_id for (appt_id,) in self.read("SELECT id FROM appointment")}
@@ -214,8 +216,8 @@ class HostStore(SqliteFile):
                 "scheduled_at = excluded.scheduled_at, service = excluded.service, address = excluded.address, "
                 "late_fee = excluded.late_fee, free_until = excluded.free_until, "
                 "cancel_until = excluded.cancel_until, "
-                "status = CASE WHEN EXISTS (SELECT 1 FROM cancellation WHERE cancellation.appt_id = excluded.id "
-                f"AND cancellation.result = {int(Result.OK)}) THEN {int(Status.CANCELLED)} ELSE excluded.status END",
+                f"status = CASE WHEN appointment.status = {int(Status.CANCELLED)} THEN {int(Status.CANCELLED)} "
+                "ELSE excluded.status END",
                 [row_of(a) for a in data.appointments],
             )
             cancelled = {

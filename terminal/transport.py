@@ -290,6 +290,23 @@ class LinkDriver:
         """Write a frame the connection just made, behind the ACK/NAK it still owes."""
         self.write(self.connection.data_to_send() + frame)
 
+    def send_split(self, frame: bytes, gap: float, pause: Callable[[float], object] = time.sleep) -> None:
+        """send(), in two writes `gap` seconds apart: the ACK/NAK owed and the frame's first half,
+        `pause(gap)`, then the rest (a host made to write an answer in two pieces, to try the
+        peer's T_CHAR)."""
+        half = len(frame) // 2
+        self.write(self.connection.data_to_send() + frame[:half])
+        pause(gap)
+        self.write(frame[half:])
+
+    def ignore(self, wait: float) -> bytes:
+        """Read what arrives within `wait` seconds and hand it to no connection (a line gone
+        deaf): nothing is ACKed or answered; the tap still sees it. Returns what was read."""
+        data = self.line.read(wait)
+        if data and self.tap is not None:
+            self.tap("rx", data, self.clock())
+        return data
+
     def step(self, wake_at: float | None = None, *, waiting: bool = False) -> list[Any]:
         """One lap: wait for bytes until the connection's next timer or `wake_at`, whichever
         comes first (at most the busy read while either is set or the caller is `waiting` for an

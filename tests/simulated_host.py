@@ -12,6 +12,8 @@ from typing import Iterator, TextIO
 from protocol import Service, Status, Timers
 from simulator.cable import CableSettings, NullModemCable
 from simulator.data import ServiceAppointment, SimulatorData, Terminal
+from simulator.faults import FaultBoard
+from simulator.host_activity import HostActivity
 from simulator.serve import HostServer
 from simulator.store import HostStore
 from terminal.client import HostClient
@@ -108,6 +110,8 @@ def simulated_host(
     clock: MovableClock | None = None,
     timers: Timers = FAST_TIMERS,
     trace: TextIO | None = None,
+    faults: FaultBoard | None = None,
+    activity: HostActivity | None = None,
 ) -> Iterator[Rig]:
     clock = clock or MovableClock()
     store_path = tmp_path / "host.sqlite"
@@ -115,7 +119,8 @@ def simulated_host(
         store.load(data)
     with NullModemCable(cable) as line:
         server = HostServer(
-            [line.path_b], store_path, clock=clock, delay=delay, timers=timers, trace=trace
+            [line.path_b], store_path, clock=clock, delay=delay, timers=timers, trace=trace, faults=faults,
+            activity=activity,
         )
         with server:
             yield Rig(line, server, store_path, clock)

@@ -282,14 +282,14 @@ def test_status_for_an_unknown_request_id_is_unknown_request(host: HostLogic) ->
 
 
 def test_busy_answers_error_busy_does_nothing_and_stores_nothing(store: HostStore, clock: Clock) -> None:
-    busy = HostLogic(store, clock, busy=lambda: True)
+    host = HostLogic(store, clock)
     for request in (EchoRequest(NOW), ListRequest(MERCHANT_ID, 0), cancel(), StatusRequest("TEST000100000003")):
-        response = busy.respond(received(request))
+        response = host.respond(received(request), busy=True)
         assert isinstance(response, ErrorResponse) and response.result is Result.BUSY
     assert store.cancellations() == []
     assert store.appointment(FIRST.appt_id).status is Status.BOOKED
     # Not stored, so the same REQUEST_ID is decided afresh once the host has time.
-    assert HostLogic(store, clock).respond(received(cancel())).result is Result.OK
+    assert host.respond(received(cancel())).result is Result.OK
 
 
 # -- refused requests, through HostConnection

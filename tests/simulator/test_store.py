@@ -135,6 +135,26 @@ def test_loading_says_what_it_added_updated_and_kept_cancelled(tmp_path: Path) -
     assert (second.terminals_held, second.appointments_held) == (1, 3)  # SECOND stays, out of the data
 
 
+def test_an_appointment_reset_to_booked_stays_booked_when_the_data_is_loaded_again(tmp_path: Path) -> None:
+    path = tmp_path / "host.db"
+    with HostStore(path) as store:
+        store.load(vector_data())
+        host = HostLogic(store, lambda: NOW)
+        done = host.respond(cancel("R1"))
+        store.reset_to_booked(FIRST.appt_id)
+        summary = store.load(vector_data())  # its OK cancellation is still on record
+        assert store.appointment(FIRST.appt_id).status is Status.BOOKED and summary.kept_cancelled == ()
+        assert host.respond(cancel("R1")) == done  # the old request: its answer, and nothing cancelled
+        assert store.appointment(FIRST.appt_id).status is Status.BOOKED
+        assert host.respond(cancel("R2")).result is Result.OK
+    with HostStore(path) as store:  # a restart with the same data keeps the new cancellation
+        assert store.load(vector_data()).kept_cancelled == (FIRST.appt_id,)
+        assert [c.request_id for c in store.cancellations()] == ["R1", "R2"]
+    with HostStore(path) as store:
+        with pytest.raises(StoreError, match="no appointment NOPE"):
+            store.reset_to_booked("NOPE")
+
+
 def test_reset_forgets_cancellations_and_what_the_data_no_longer_holds(tmp_path: Path) -> None:
     with HostStore(tmp_path / "host.db") as store:
         store.load(vector_data())

@@ -1,0 +1,1 @@
+"""`pos-sim console`: the simulated host with a face, as a Textual app."""
