@@ -103,20 +103,26 @@ class FaultBoard:
         with self._lock:
             self._fault = None
 
-    def take(self) -> tuple[Fault, ...]:
+    def take(self, *, refused: bool = False) -> tuple[Fault, ...]:
         """The faults the answer to the request just received gets, standing ones first; empty
         for a normal answer. A fault for the next answer is used up by it; a BUSY share draws
-        for each request (one draw per BUSY fault, in order, so a seed repeats a run)."""
+        for each request (one draw per BUSY fault, in order, so a seed repeats a run). A request
+        the host `refused` (BAD_MAC, ...) keeps its refusal: BUSY would hide what is wrong with
+        it, so BUSY neither applies to it nor is used up by it."""
         with self._lock:
-            taken = [fault for fault in self._standing if self._applies(fault)]
+            taken = [fault for fault in self._standing if self._fits(fault, refused) and self._applies(fault)]
             fault = self._fault
-            if fault is not None and fault.kind is not FaultKind.SILENT and self._applies(fault):
+            if fault is not None and fault.kind is not FaultKind.SILENT and self._fits(fault, refused) and self._applies(fault):
                 if fault.once:
                     self._fault = None
                 taken.append(fault)
             if taken:
                 self.applied += 1
             return tuple(taken)
+
+    @staticmethod
+    def _fits(fault: Fault, refused: bool) -> bool:
+        return not (refused and fault.kind is FaultKind.BUSY)
 
     def _applies(self, fault: Fault) -> bool:
         return fault.kind is not FaultKind.BUSY or fault.share >= 1.0 or self._random.random() < fault.share

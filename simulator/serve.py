@@ -25,7 +25,7 @@ from protocol.states import State
 from protocol.trace import format_record
 from simulator.data import ServiceAppointment, SimulatorData
 from simulator.faults import JUNK_BYTES, Fault, FaultBoard, FaultKind
-from simulator.host import BUSY_ANSWER, HostLogic
+from simulator.host import HostLogic
 from simulator.host_activity import HostActivity
 from simulator.store import Cancellation, HostStore, LoadSummary
 from terminal.capture_file import CaptureFile
@@ -307,13 +307,10 @@ class HostServer:
     ) -> _HeldResponse | None:
         """The answer to `event` as the faults in force make it, or None when it is to be lost; the
         activity feed is told of each fault applied and of a cancel decided."""
-        taken = self.faults.take() if self.faults is not None else ()
-        busy = any(fault.kind is FaultKind.BUSY for fault in taken)
         received = isinstance(event, RequestReceived)
-        if received:
-            response = logic.respond(event, busy=busy)
-        else:
-            response = BUSY_ANSWER if busy else connection.refusal(event)
+        taken = self.faults.take(refused=not received) if self.faults is not None else ()
+        busy = any(fault.kind is FaultKind.BUSY for fault in taken)
+        response = logic.respond(event, busy=busy) if received else connection.refusal(event)
         activity = self.activity
         if activity is not None:
             if received and not busy and isinstance(event.request, CancelRequest):

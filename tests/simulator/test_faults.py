@@ -93,3 +93,15 @@ def test_the_hosts_busy_and_delay_are_standing_faults_beside_the_one_set() -> No
 def test_each_fault_says_what_it_does() -> None:
     assert Fault(FaultKind.BUSY, once=False, share=0.25).describe() == "ERROR BUSY to 25% of requests (until cleared)"
     assert Fault(FaultKind.SPLIT, milliseconds=300).describe() == "answer in two writes, 300 ms apart (next answer)"
+
+
+def test_a_refused_request_keeps_its_refusal_and_leaves_busy_for_the_next_request() -> None:
+    board = FaultBoard()
+    busy = Fault(FaultKind.BUSY)
+    board.set(busy)
+    assert board.take(refused=True) == ()  # a BAD_MAC stays BAD_MAC: BUSY would hide what is wrong
+    assert board.active == busy
+    assert board.take() == (busy,)
+    late = Fault(FaultKind.LATE, milliseconds=300)
+    board.set(late)
+    assert board.take(refused=True) == (late,)  # the other faults apply to a refusal's answer too
