@@ -125,13 +125,7 @@ def _list(store: HostStore, now: datetime) -> _Shown:
     )
     if appointments:
         lines.append(f"Appointments ({len(appointments)}), earliest first:")
-        rows = [("id", "merchant", "scheduled", "service", "status", "cancelling now")]
-        rows += [
-            (a.appt_id, a.merchant_id, _when(a.scheduled_at), words(a.service.name), words(a.status.name),
-             cancelling_at(a, now))
-            for a in appointments
-        ]
-        lines += aligned(rows)
+        lines += aligned([APPOINTMENT_HEADINGS, *(appointment_row(a, now) for a in appointments)])
     else:
         lines.append("Appointments: none")
     document = {
@@ -141,6 +135,16 @@ def _list(store: HostStore, now: datetime) -> _Shown:
         "appointments": [_appointment_json(a, now) for a in appointments],
     }
     return _Shown(document, "\n".join(lines))
+
+
+APPOINTMENT_HEADINGS = ("id", "merchant", "scheduled", "service", "status", "cancelling now")
+
+
+def appointment_row(appointment: ServiceAppointment, now: datetime) -> tuple[str, ...]:
+    """An appointment's cells under APPOINTMENT_HEADINGS, as `now` sees it."""
+    a = appointment
+    return (a.appt_id, a.merchant_id, _when(a.scheduled_at), words(a.service.name), words(a.status.name),
+            cancelling_at(a, now))
 
 
 def cancelling_at(appointment: ServiceAppointment, now: datetime) -> str:
