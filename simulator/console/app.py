@@ -11,6 +11,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, OptionList, TabbedContent, TabPane
 
@@ -122,8 +123,12 @@ class ConsoleApp(App[int]):
     # -- the poll: everything new at once
 
     def poll(self) -> None:
-        if not self.header.is_mounted:
-            return  # closing
+        try:
+            self._poll()
+        except NoMatches:
+            pass  # the app is closing: its widgets are going
+
+    def _poll(self) -> None:
         activity = self.activity
         entries, missed = activity.traffic_after(self.traffic_seen)
         if entries:
