@@ -21,7 +21,7 @@ def clock_words(now: datetime, mode: ClockMode) -> str:
 
 
 def fault_words(fault: Fault | None) -> str:
-    return NORMAL if fault is None else f"fault: {fault.describe()}"
+    return NORMAL if fault is None else fault.describe()
 
 
 def lines_words(lines: list[LineStatus], total: int) -> str:

@@ -17,7 +17,7 @@ from simulator.host_activity import HostActivity
 from simulator.host_clock import HostClock
 from simulator.store import Cancellation, LoadSummary
 from tests.material import KEY, MERCHANT_ID, TID
-from tests.simulated_host import FREE, WITH_FEE, data_around
+from tests.simulated_host import FREE, data_around
 
 NOW = datetime(2026, 11, 27, 9, 30)  # the host's clock
 WALL = datetime(2026, 11, 27, 9, 30, 12)  # the machine's
@@ -66,7 +66,7 @@ def frame(message, seq: int) -> bytes:
 def fixed_activity() -> HostActivity:
     """Two lines (one open, one lost) and an ECHO, a LIST, a CANCEL and a BUSY refusal on line 1."""
     moments = iter(WALL - timedelta(seconds=10) + timedelta(milliseconds=137 * n) for n in range(1000))
-    activity = HostActivity(traffic_cap=100, wall=lambda: next(moments))
+    activity = HostActivity(wall=lambda: next(moments))
     first, second = PORTS
     activity.line_waiting(first, 115200)
     activity.line_waiting(second, 115200)
@@ -102,5 +102,3 @@ def fixed_console(**changes) -> ConsoleApp:
         wall=lambda: WALL,
     )
 
-
-__all__ = ["NOW", "WALL", "PORTS", "WITH_FEE", "fixed_console", "StandInHost"]

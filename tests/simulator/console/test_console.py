@@ -21,7 +21,7 @@ from simulator.console.traffic_panel import TrafficPanel
 from simulator.faults import Fault, FaultBoard, FaultKind
 from simulator.host_activity import HostActivity
 from simulator.host_clock import ClockMode
-from tests.simulated_host import FREE, WITH_FEE, appointment, data_around
+from tests.simulated_host import FREE, appointment, data_around
 from tests.simulator.console.console_steps import run, table_rows, text_of, wait_for, wait_until
 from tests.simulator.console.fixed_host import NOW, PORTS, WALL, fixed_console
 
