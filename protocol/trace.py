@@ -46,13 +46,17 @@ def describe_frame(raw: bytes) -> str:
     return describe_body(frame_body(raw))
 
 
+def describe_record(record: TraceRecord) -> str:
+    """What a record is, without its time, direction or bytes: `FRAME TYPE seq=N tid=T: …`,
+    `NAK (bad CRC)`, `NOISE`."""
+    what = record.kind.upper() + (f" ({record.note})" if record.note else "")
+    if record.kind in _FRAME_KINDS and record.data:
+        return f"{what} {describe_frame(record.data)}"
+    return what
+
+
 def format_record(record: TraceRecord, clock: str) -> str:
     """One trace line; `clock` is the caller's rendering of the record's time."""
     arrow = _ARROWS.get(record.direction, record.direction)
-    head = f"{clock} {arrow} {record.kind.upper()}"
-    note = f" ({record.note})" if record.note else ""
-    if record.kind in _FRAME_KINDS and record.data:
-        return f"{head}{note} {describe_frame(record.data)} | {record.data.hex()}"
-    if record.data:
-        return f"{head}{note} | {record.data.hex()}"
-    return f"{head}{note}"
+    line = f"{clock} {arrow} {describe_record(record)}"
+    return f"{line} | {record.data.hex()}" if record.data else line

@@ -125,13 +125,7 @@ def _list(store: HostStore, now: datetime) -> _Shown:
     )
     if appointments:
         lines.append(f"Appointments ({len(appointments)}), earliest first:")
-        rows = [("id", "merchant", "scheduled", "service", "status", "cancelling now")]
-        rows += [
-            (a.appt_id, a.merchant_id, _when(a.scheduled_at), words(a.service.name), words(a.status.name),
-             _cancelling(a, now))
-            for a in appointments
-        ]
-        lines += aligned(rows)
+        lines += aligned([APPOINTMENT_HEADINGS, *(appointment_row(a, now) for a in appointments)])
     else:
         lines.append("Appointments: none")
     document = {
@@ -143,7 +137,17 @@ def _list(store: HostStore, now: datetime) -> _Shown:
     return _Shown(document, "\n".join(lines))
 
 
-def _cancelling(appointment: ServiceAppointment, now: datetime) -> str:
+APPOINTMENT_HEADINGS = ("id", "merchant", "scheduled", "service", "status", "cancelling now")
+
+
+def appointment_row(appointment: ServiceAppointment, now: datetime) -> tuple[str, ...]:
+    """An appointment's cells under APPOINTMENT_HEADINGS, as `now` sees it."""
+    a = appointment
+    return (a.appt_id, a.merchant_id, _when(a.scheduled_at), words(a.service.name), words(a.status.name),
+            cancelling_at(a, now))
+
+
+def cancelling_at(appointment: ServiceAppointment, now: datetime) -> str:
     """What cancelling at `now` would get: its fee and until when, or why it is not possible."""
     refusal = appointment.refusal_at(now)
     if refusal is Result.ALREADY_CANCELLED:
@@ -187,7 +191,7 @@ def _show(store: HostStore, appt_id: str, now: datetime) -> _Shown:
                 ("late fee", format_money(appointment.late_fee)),
                 ("free until", _when(appointment.free_until)),
                 ("cancel until", _when(appointment.cancel_until)),
-                ("cancelling now", _cancelling(appointment, now)),
+                ("cancelling now", cancelling_at(appointment, now)),
             ]
         )
     if appointment is not None and appointment.status is Status.CANCELLED and not cancellations:

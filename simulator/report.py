@@ -86,7 +86,12 @@ def _section(title: str, counts: dict[str, int]) -> list[str]:
 def requests_table(requests: Sequence[Cancellation], *, naming: str) -> list[str]:
     """A line for each request, under a heading, with the appointment it named (`naming="appointment"`)
     or its REQUEST_ID (`naming="request id"`) in the third column."""
-    rows = [("time", "terminal", naming, "reason", "result", "fee", "cancel ref")]
+    return aligned([("time", "terminal", naming, "reason", "result", "fee", "cancel ref"), *request_rows(requests, naming=naming)])
+
+
+def request_rows(requests: Sequence[Cancellation], *, naming: str) -> list[tuple[str, ...]]:
+    """requests_table's cells, one tuple a request."""
+    rows = []
     for request in requests:
         named = request.appt_id if naming == "appointment" else request.request_id
         rows.append(
@@ -100,7 +105,7 @@ def requests_table(requests: Sequence[Cancellation], *, naming: str) -> list[str
                 request.cancel_ref or "",
             )
         )
-    return aligned(rows)
+    return rows
 
 
 def aligned(rows: Sequence[Sequence[str]]) -> list[str]:

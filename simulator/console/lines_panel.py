@@ -1,0 +1,64 @@
+"""Lines: each port the host serves, open or lost (and why), its speed, frames each way, NAKs,
+resends and when it last carried something."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from simulator.host_activity import LineState, LineStatus
+
+COLUMNS = ("line", "port", "state", "baud", "in", "out", "NAKs in/out", "resends", "last seen")
+
+
+def line_row(number: int, line: LineStatus) -> tuple[str, ...]:
+    last = f"{line.last_activity:%H:%M:%S}" if line.last_activity else "-"
+    return (
+        str(number),
+        line.url,
+        line.state,
+        str(line.baud),
+        str(line.frames_in),
+        str(line.frames_out),
+        f"{line.naks_in}/{line.naks_out}",
+        str(line.resends),
+        last,
+    )
+
+
+class LinesPanel(Vertical):
+    def __init__(self, ports: list[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ports = ports
+        self._shown: list[LineStatus] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "in/out: frames from/to the terminal. NAKs in: the terminal refused what the host sent; "
+            "out: the host refused what it got. Resends: answers sent again.",
+            id="lines-help",
+        )
+        table: DataTable = DataTable(id="lines-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static("", id="lines-problems")
+
+    def show(self, lines: list[LineStatus]) -> None:
+        if lines == self._shown:
+            return
+        self._shown = lines
+        known = {line.url: line for line in lines}
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for number, url in enumerate(self.ports, start=1):
+            table.add_row(*line_row(number, known.get(url) or LineStatus(url, 0)), key=url)
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), scroll=False)
+        problems = [
+            f"line {number} ({url}) {known[url].state}: {known[url].problem or 'no reason given'}; the host tries again"
+            for number, url in enumerate(self.ports, start=1)
+            if url in known and known[url].state != LineState.OPEN and known[url].problem
+        ]
+        self.query_one("#lines-problems", Static).update("\n".join(problems))
