@@ -28,12 +28,15 @@ JUNK_BYTES = b"\xff\x00junk\x55\xaa"
 @dataclass(frozen=True, slots=True)
 class Fault:
     """One fault. `once`: for the next answer only, else until cleared. `share`: for BUSY until
-    cleared, the share of requests refused (1.0 = all). `milliseconds`: LATE's delay, SPLIT's gap."""
+    cleared, the share of requests refused (1.0 = all). `milliseconds`: LATE's delay, SPLIT's gap.
+    `cancels_only`: only answers to CANCEL_REQ get it (a terminal lists before it cancels, so
+    "the next answer" alone would hit the LIST)."""
 
     kind: FaultKind
     once: bool = True
     share: float = 1.0
     milliseconds: int = 0
+    cancels_only: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.share <= 1.0:
@@ -42,6 +45,8 @@ class Fault:
             raise ValueError(f"milliseconds cannot be negative ({self.milliseconds!r})")
         if self.kind is FaultKind.SILENT and self.once:
             raise ValueError("silence lasts until cleared; set it with once=False")
+        if self.kind is FaultKind.SILENT and self.cancels_only:
+            raise ValueError("silence is the whole line's: it cannot spare the requests that are not cancels")
 
     def describe(self) -> str:
         what = {
@@ -52,7 +57,9 @@ class Fault:
             FaultKind.JUNK: "junk bytes before the answer",
             FaultKind.SILENT: "silent, as if unplugged",
         }[self.kind]
-        return f"{what} ({'next answer' if self.once else 'until cleared'})"
+        if self.once:
+            return f"{what} (next {'cancel ' if self.cancels_only else ''}answer)"
+        return f"{what} ({'cancel answers ' if self.cancels_only else ''}until cleared)"
 
 
 class FaultBoard:
@@ -103,16 +110,22 @@ class FaultBoard:
         with self._lock:
             self._fault = None
 
-    def take(self, *, refused: bool = False) -> tuple[Fault, ...]:
+    def take(self, *, refused: bool = False, cancel: bool = False) -> tuple[Fault, ...]:
         """The faults the answer to the request just received gets, standing ones first; empty
         for a normal answer. A fault for the next answer is used up by it; a BUSY share draws
         for each request (one draw per BUSY fault, in order, so a seed repeats a run). A request
         the host `refused` (BAD_MAC, ...) keeps its refusal: BUSY would hide what is wrong with
-        it, so BUSY neither applies to it nor is used up by it."""
+        it, so BUSY neither applies to it nor is used up by it. A fault for `cancels_only` waits
+        for a request that is a `cancel`."""
         with self._lock:
-            taken = [fault for fault in self._standing if self._fits(fault, refused) and self._applies(fault)]
+            taken = [fault for fault in self._standing if self._fits(fault, refused, cancel) and self._applies(fault)]
             fault = self._fault
-            if fault is not None and fault.kind is not FaultKind.SILENT and self._fits(fault, refused) and self._applies(fault):
+            if (
+                fault is not None
+                and fault.kind is not FaultKind.SILENT
+                and self._fits(fault, refused, cancel)
+                and self._applies(fault)
+            ):
                 if fault.once:
                     self._fault = None
                 taken.append(fault)
@@ -121,8 +134,8 @@ class FaultBoard:
             return tuple(taken)
 
     @staticmethod
-    def _fits(fault: Fault, refused: bool) -> bool:
-        return not (refused and fault.kind is FaultKind.BUSY)
+    def _fits(fault: Fault, refused: bool, cancel: bool) -> bool:
+        return not (refused and fault.kind is FaultKind.BUSY) and (cancel or not fault.cancels_only)
 
     def _applies(self, fault: Fault) -> bool:
         return fault.kind is not FaultKind.BUSY or fault.share >= 1.0 or self._random.random() < fault.share

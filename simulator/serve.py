@@ -308,12 +308,13 @@ class HostServer:
         """The answer to `event` as the faults in force make it, or None when it is to be lost; the
         activity feed is told of each fault applied and of a cancel decided."""
         received = isinstance(event, RequestReceived)
-        taken = self.faults.take(refused=not received) if self.faults is not None else ()
+        cancel = received and isinstance(event.request, CancelRequest)
+        taken = self.faults.take(refused=not received, cancel=cancel) if self.faults is not None else ()
         busy = any(fault.kind is FaultKind.BUSY for fault in taken)
         response = logic.respond(event, busy=busy) if received else connection.refusal(event)
         activity = self.activity
         if activity is not None:
-            if received and not busy and isinstance(event.request, CancelRequest):
+            if cancel and not busy:
                 activity.store_changed()
             if taken:
                 what = type(event.request).__name__ if received else f"refused request ({event.result.name})"

@@ -1,6 +1,6 @@
 """Faults: what the host does to its next answer, or to every answer until cleared. Each choice
 has a key; Enter sets the highlighted one; `o` switches new faults between the next answer only
-and until cleared; `c` clears (answer normally). What each does on the wire, and what the
+and until cleared, `a` between any answer and answers to cancels only; `c` clears (answer normally). What each does on the wire, and what the
 terminal should do about it, shows under the list (docs/console.md says the same)."""
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ class FaultChoices(OptionList):
 class FaultsPanel(Vertical):
     BINDINGS = [
         Binding("o", "toggle_once", "next answer/until cleared"),
+        Binding("a", "toggle_cancels_only", "any answer/cancels only"),
         Binding("c", "choose('c')", "answer normally"),
         *(Binding(choice.key, f"choose('{choice.key}')", choice.label, show=False) for choice in CHOICES if choice.key != "c"),
     ]
@@ -91,6 +92,7 @@ class FaultsPanel(Vertical):
         self.board = board
         self.t_char_ms = round(t_char * 1000)
         self.once = True  # what a new fault lasts for
+        self.cancels_only = False  # which answers a new fault is for
         self._shown: tuple | None = None
 
     def compose(self) -> ComposeResult:
@@ -112,15 +114,18 @@ class FaultsPanel(Vertical):
     def show(self) -> None:
         """The fault in force (it may have been used up by an answer since) and the settings."""
         active, applied = self.board.active, self.board.applied
-        state = (active, applied, self.once)
+        state = (active, applied, self.once, self.cancels_only)
         if state == self._shown:
             return
         self._shown = state
         now = "Now: answering normally" if active is None else f"Now: {active.describe()}"
         self.query_one("#faults-active", Static).update(f"{now} · answers changed by faults so far: {applied}")
         self.query_one("#faults-active").set_class(active is not None, "-fault")
-        lasting = "the next answer only" if self.once else "every answer until cleared"
-        self.query_one("#faults-lasting", Static).update(f"A fault set now lasts for {lasting} (o switches).")
+        answer = "cancel answer" if self.cancels_only else "answer"
+        lasting = f"the next {answer} only" if self.once else f"every {answer} until cleared"
+        self.query_one("#faults-lasting", Static).update(
+            f"A fault set now lasts for {lasting} (o switches; a: any answer or cancels only)."
+        )
 
     def on_option_list_option_highlighted(self, message: OptionList.OptionHighlighted) -> None:
         choice = next(c for c in CHOICES if c.key == message.option.id)
@@ -136,15 +141,19 @@ class FaultsPanel(Vertical):
         self.once = not self.once
         self.show()
 
+    def action_toggle_cancels_only(self) -> None:
+        self.cancels_only = not self.cancels_only
+        self.show()
+
     def action_choose(self, key: str) -> None:
         choices = self.query_one(FaultChoices)
         choices.highlighted = next(index for index, choice in enumerate(CHOICES) if choice.key == key)
-        once = self.once
+        once, cancels_only = self.once, self.cancels_only
         simple = {"b": FaultKind.BUSY, "n": FaultKind.LOSE_ANSWER, "j": FaultKind.JUNK}
         if key == "c":
             self.board.clear()
         elif key in simple:
-            self.board.set(Fault(simple[key], once=once))
+            self.board.set(Fault(simple[key], once=once, cancels_only=cancels_only))
         elif key == "x":
             self.board.set(Fault(FaultKind.SILENT, once=False))
         elif key == "p":
@@ -152,13 +161,13 @@ class FaultsPanel(Vertical):
                 AskNumber("ERROR BUSY to a share of requests, until cleared",
                           "The share of requests to refuse, above 0 and at most 1 (0.25 or 25%):", read_share,
                           value="0.5"),
-                lambda share: Fault(FaultKind.BUSY, once=False, share=share),
+                lambda share: Fault(FaultKind.BUSY, once=False, share=share, cancels_only=cancels_only),
             )
         elif key == "l":
             self._ask(
                 AskNumber("Answer late", "Hold the answer back how many milliseconds?", read_milliseconds,
                           value="3000"),
-                lambda ms: Fault(FaultKind.LATE, once=once, milliseconds=ms),
+                lambda ms: Fault(FaultKind.LATE, once=once, milliseconds=ms, cancels_only=cancels_only),
             )
         elif key == "s":
             below, above = max(1, self.t_char_ms // 2), self.t_char_ms * 2
@@ -172,7 +181,7 @@ class FaultsPanel(Vertical):
                     presets=(Preset(f"below T_CHAR: {below} ms", str(below)),
                              Preset(f"above T_CHAR: {above} ms", str(above))),
                 ),
-                lambda ms: Fault(FaultKind.SPLIT, once=once, milliseconds=ms),
+                lambda ms: Fault(FaultKind.SPLIT, once=once, milliseconds=ms, cancels_only=cancels_only),
             )
         self.show()
 

@@ -105,3 +105,14 @@ def test_a_refused_request_keeps_its_refusal_and_leaves_busy_for_the_next_reques
     late = Fault(FaultKind.LATE, milliseconds=300)
     board.set(late)
     assert board.take(refused=True) == (late,)  # the other faults apply to a refusal's answer too
+
+
+def test_a_fault_for_cancels_only_spares_other_answers_until_a_cancel_comes() -> None:
+    board = FaultBoard()
+    lose = Fault(FaultKind.LOSE_ANSWER, cancels_only=True)
+    board.set(lose)
+    assert board.take() == () and board.take(refused=True) == ()  # a LIST, a refused request
+    assert board.take(cancel=True) == (lose,) and board.active is None
+    assert "next cancel answer" in lose.describe()
+    with pytest.raises(ValueError, match="whole line"):
+        Fault(FaultKind.SILENT, once=False, cancels_only=True)

@@ -204,6 +204,23 @@ def test_each_fault_without_a_number_is_set_by_its_key_and_shown(key: str, fault
     run(faults_app(board), scenario)
 
 
+def test_a_fault_can_wait_for_the_next_cancel_and_says_so() -> None:
+    board = FaultBoard()
+
+    async def scenario(pilot: Pilot) -> None:
+        await pilot.press("4", "a")
+        assert "the next cancel answer only" in text_of(pilot.app.faults_panel)
+        await pilot.press("n")
+        expected = Fault(FaultKind.LOSE_ANSWER, cancels_only=True)
+        assert board.active == expected
+        await wait_for(pilot, lambda: pilot.app.header, "next cancel answer")
+        assert board.take() == () and board.active == expected  # a LIST's answer is spared
+        await pilot.press("a")
+        assert "the next answer only" in text_of(pilot.app.faults_panel)
+
+    run(faults_app(board), scenario)
+
+
 def test_enter_sets_the_highlighted_fault() -> None:
     board = FaultBoard()
 
@@ -289,7 +306,7 @@ def test_a_once_fault_used_up_by_the_host_no_longer_shows() -> None:
     async def scenario(pilot: Pilot) -> None:
         await pilot.press("4", "b")
         await wait_for(pilot, lambda: pilot.app.header, "ERROR BUSY (next answer)")
-        assert board.take() == Fault(FaultKind.BUSY)  # as the serving loop takes it for an answer
+        assert board.take() == (Fault(FaultKind.BUSY),)  # as the serving loop takes it for an answer
         await wait_for(pilot, lambda: pilot.app.header, "answering normally")
         assert "answers changed by faults so far: 1" in text_of(pilot.app.faults_panel)
 
