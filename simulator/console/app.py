@@ -15,8 +15,6 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, OptionList, TabbedContent, TabPane
 
-from protocol.enums import MessageType
-from protocol.frame import frame_body, parse_header
 from simulator.console.appointments_panel import AppointmentsPanel
 from simulator.console.clock_panel import ClockPanel
 from simulator.console.data_panel import DataPanel
@@ -26,7 +24,7 @@ from simulator.console.lines_panel import LinesPanel
 from simulator.console.messages import StoreRead
 from simulator.console.traffic_panel import TrafficPanel
 from simulator.faults import FaultBoard
-from simulator.host_activity import HostActivity, TrafficEntry
+from simulator.host_activity import HostActivity
 from simulator.host_clock import HostClock
 from simulator.serve import HostServer
 from terminal.exit_codes import EXIT_DONE
@@ -43,17 +41,6 @@ PANELS = (
     ("6", "data", "Data"),
 )
 PANEL_KEYS = Binding.Group("panels", compact=True)
-
-
-def answers_a_cancel(entry: TrafficEntry) -> bool:
-    """The host sent a CANCEL_RESP: its store may hold a new cancellation."""
-    record = entry.record
-    if record.direction != "tx" or record.kind != "frame" or not record.data:
-        return False
-    try:
-        return parse_header(frame_body(record.data)).type == MessageType.CANCEL_RESP
-    except Exception:  # a frame the host sent is whole; anything else is simply not a CANCEL_RESP
-        return False
 
 
 class ConsoleApp(App[int]):
@@ -93,7 +80,6 @@ class ConsoleApp(App[int]):
         self.wall = wall
         self.traffic_seen = 0  # the number of the newest traffic entry taken from the feed
         self.store_seen: int | None = None  # the store version last read (None: never read)
-        self.store_stale = False  # a cancel was answered since the last read
 
         ports = server.ports
         # Held, not queried: the poll reaches them whichever screen (a dialog) is on top.
@@ -133,7 +119,6 @@ class ConsoleApp(App[int]):
         entries, missed = activity.traffic_after(self.traffic_seen)
         if entries:
             self.traffic_seen = entries[-1].number
-            self.store_stale = self.store_stale or any(answers_a_cancel(entry) for entry in entries)
         if entries or missed:
             self.traffic_panel.add(entries, missed)
         lines = activity.lines()
@@ -145,8 +130,8 @@ class ConsoleApp(App[int]):
         self.clock_panel.show()
         self.appointments_panel.clock_moved()
         version = activity.store_version
-        if version != self.store_seen or self.store_stale:
-            self.store_seen, self.store_stale = version, False
+        if version != self.store_seen:  # the host says so after each cancel it decides
+            self.store_seen = version
             self.read_store()
 
     @work(thread=True, exclusive=True, group="store")
