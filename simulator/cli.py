@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from simulator.cable import CableCounters, CableSettings, CableSetupError, NullModemCable, UnplugWindow
 from terminal.capture_file import CaptureFile, CaptureFileError, append_owner_only
@@ -333,30 +333,29 @@ def _serving_text(args: argparse.Namespace, prepared: _Prepared, program: str) -
     return loaded, serving
 
 
-def _run_host(args: argparse.Namespace) -> int:
-    # Imported here so that `pos-sim cable` does not pay for sqlite and the protocol.
+def _server(args: argparse.Namespace, prepared: _Prepared, clock: Callable[[], datetime], **options: Any) -> HostServer:
+    """The host both `pos-sim host` and `pos-sim console` serve, as their arguments ask."""
     from simulator.serve import HostServer
 
+    return HostServer(
+        args.port, prepared.store_path, baud=args.baud, clock=clock, trace=prepared.trace, capture=prepared.capture,
+        **options,
+    )
+
+
+def _run_host(args: argparse.Namespace) -> int:
+    # Imported here so that `pos-sim cable` does not pay for sqlite and the protocol.
+    from simulator.host_clock import HostClock
+
     logging.basicConfig(level=logging.WARNING, format="pos-sim host: %(message)s", stream=sys.stderr)
-    fixed_now: datetime | None = args.now
-    clock = (lambda: fixed_now) if fixed_now is not None else datetime.now
+    clock = HostClock(fixed=args.now)
     with contextlib.ExitStack() as cleanup:
         try:
             prepared = _prepare_host(args, clock, cleanup)
         except _StartupError as problem:
             print(f"pos-sim host: {problem}", file=sys.stderr)
             return EXIT_USAGE
-        server = HostServer(
-            args.port,
-            prepared.store_path,
-            baud=args.baud,
-            clock=clock,
-            trace=prepared.trace,
-            busy_rate=args.busy,
-            delay=args.delay / 1000,
-            seed=args.seed,
-            capture=prepared.capture,
-        )
+        server = _server(args, prepared, clock, busy_rate=args.busy, delay=args.delay / 1000, seed=args.seed)
         loaded, serving = _serving_text(args, prepared, "pos-sim host")
         print(loaded, file=sys.stderr, flush=True)
         _serve_until_signalled(server, f"{serving}; Ctrl-C or SIGTERM stops it")
@@ -368,7 +367,6 @@ def _run_console(args: argparse.Namespace) -> int:
     from simulator.faults import FaultBoard
     from simulator.host_activity import HostActivity
     from simulator.host_clock import HostClock
-    from simulator.serve import HostServer
 
     try:
         from simulator.console.app import run_console
@@ -384,15 +382,8 @@ def _run_console(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         faults, activity = FaultBoard(seed=args.seed), HostActivity()
         data_path = args.data
-        server = HostServer(
-            args.port,
-            prepared.store_path,
-            baud=args.baud,
-            clock=clock,
-            trace=prepared.trace,
-            capture=prepared.capture,
-            faults=faults,
-            activity=activity,
+        server = _server(
+            args, prepared, clock, faults=faults, activity=activity,
             data_source=(lambda: load_data(data_path)) if data_path else None,
         )
         loaded, serving = _serving_text(args, prepared, "pos-sim console")

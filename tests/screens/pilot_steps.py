@@ -33,7 +33,7 @@ def run(app: App, scenario: Scenario, size: tuple[int, int] = (80, 24)) -> None:
     asyncio.run(go())
 
 
-def _plain(value: object) -> str:
+def plain(value: object) -> str:
     if isinstance(value, (Text, Content)):
         return value.plain
     return str(value)
@@ -52,11 +52,11 @@ def screen_text(screen: Screen) -> str:
         elif isinstance(widget, FieldTable):
             lines.extend(text for pair in widget.pairs for text in pair)
         elif isinstance(widget, Static):
-            lines.append(_plain(widget.content))
+            lines.append(plain(widget.content))
         elif isinstance(widget, Button):
-            lines.append(_plain(widget.label))
+            lines.append(plain(widget.label))
         elif isinstance(widget, OptionList):
-            lines.extend(_plain(option.prompt) for option in widget.options)
+            lines.extend(plain(option.prompt) for option in widget.options)
     return "\n".join(lines)
 
 

@@ -3,38 +3,19 @@ its tables' cells), wait for a condition with a deadline."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Awaitable, Callable
+from collections.abc import Callable
 
-from rich.text import Text
-from textual.app import App
-from textual.content import Content
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, OptionList, Static
 
-from tests.screens.pilot_steps import wait_until
-
-Scenario = Callable[[Pilot], Awaitable[None]]
+from tests.screens.pilot_steps import plain, run, wait_until
 
 __all__ = ["run", "text_of", "wait_for", "wait_until", "table_rows"]
 
 
-def run(app: App, scenario: Scenario, size: tuple[int, int] = (80, 24)) -> None:
-    async def go() -> None:
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await scenario(pilot)
-
-    asyncio.run(go())
-
-
-def _plain(value: object) -> str:
-    return value.plain if isinstance(value, (Text, Content)) else str(value)
-
-
 def table_rows(table: DataTable) -> list[list[str]]:
-    return [[_plain(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+    return [[plain(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
 
 
 def text_of(root: Widget) -> str:
@@ -42,11 +23,11 @@ def text_of(root: Widget) -> str:
     lines = []
     for widget in root.query("*"):
         if isinstance(widget, Static):
-            lines.append(_plain(widget.content))
+            lines.append(plain(widget.content))
         elif isinstance(widget, DataTable):
             lines.extend("  ".join(row) for row in table_rows(widget))
         elif isinstance(widget, OptionList):
-            lines.extend(_plain(option.prompt) for option in widget.options)
+            lines.extend(plain(option.prompt) for option in widget.options)
     return "\n".join(lines)
 
 
