@@ -273,12 +273,31 @@ class KeypadFrame:
 
     def compose(self) -> ComposeResult:
         self._set_breakpoint_class()
+        # Every widget composed now is styled when it is mounted, against the whole stylesheet
+        # when the screen's own was read before it was pushed (the plugin's first screen reads
+        # them all). Then Textual's restyle of the whole screen when it is first shown, right
+        # after, would find nothing to change.
+        app = self.app  # type: ignore[attr-defined]
+        self._styled_on_mount = all(app.stylesheet.has_source(str(path)) for path in self.css_path)  # type: ignore[attr-defined]
         if self.context.training:
             yield TrainingBanner(self.t("training.banner"))
         yield TitleBar(self.title_text(), markup=False)
         with ScreenBody():
             yield from self.body()
         yield KeyBar(*self._bar_buttons())
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.ScreenResume) and getattr(self, "_styled_on_mount", False):
+            self._styled_on_mount = False  # only the first time: later, pseudo-classes may differ
+            event.refresh_styles = False
+        elif isinstance(event, events.Resize) and not getattr(self, "_sized", False):
+            self._sized = True
+            if event.size == self.size:  # type: ignore[attr-defined]
+                # The screen's first layout gave it its size, and it tells itself so: Textual
+                # would lay it out and draw it whole again at the same size, and the screen
+                # below too. The breakpoint class was set in compose().
+                return
+        await super().on_event(event)  # type: ignore[misc]
 
     def on_unmount(self) -> None:
         forget_drawn_widgets()  # this screen's widgets are gone: what Textual drew for them can go
@@ -306,7 +325,8 @@ class KeypadFrame:
                 # costs more than most keys' own work, and must not hold that result back. Not
                 # when the key has already put another screen on top or closed this one: the
                 # look would be drawn under it, and the screen on top redrawn for it, twice.
-                if self.is_current:  # type: ignore[attr-defined]
+                # (Screen.is_current will not do: it is also true of the screen just below.)
+                if self.app.screen is self:  # type: ignore[attr-defined]
                     self.call_after_refresh(self._flash, key)  # type: ignore[attr-defined]
                 return
 
