@@ -139,24 +139,10 @@ class PinScreen(KeypadDialog[bool]):
         self.query_one("#pin-message", Prose).update(text)
 
     def _update_lock(self) -> None:
-        if self.gate is not None and not self._checking:
-            self._read_lock()
-
-    # The lockout is a file (sqlite): read off the UI thread, as every second a key may be coming.
-    @work(thread=True, exclusive=True, group="pin-lock", description="reading the PIN lockout")
-    def _read_lock(self) -> None:
-        assert self.gate is not None
-        try:
-            locked_for = self.gate.locked_seconds()
-        except Exception:  # noqa: BLE001 - the check reads it again and says what is wrong
-            return
-        self.app.call_from_thread(self._show_lock_state, locked_for)
-
-    def _show_lock_state(self, locked_for: int) -> None:
-        if self._checking or not self.is_attached:
+        if self.gate is None or self._checking:
             return
         was_locked = bool(self._locked_for)
-        self._locked_for = locked_for
+        self._locked_for = self.gate.locked_seconds()
         if self._locked_for:
             self._show_lock()
         elif was_locked:
