@@ -127,8 +127,16 @@ def floor_pass(home: Path, env: dict[str, str], size: tuple[int, int], presses: 
 
 
 def warm_up(workdir: Path, env: dict[str, str], size: tuple[int, int]) -> None:
-    """One short pass that fills the bytecode cache."""
-    floor_pass(workdir / "warm-floor", env, size, 1)
+    """The floor app started once, to its first paint, which fills the bytecode cache. (No keys:
+    in this first, slow start a key pressed a second after the first paint was sometimes never
+    answered.)"""
+    home = workdir / "warm-floor"
+    home.mkdir(parents=True)
+    app = home / "floor_app.py"
+    app.write_text(FLOOR_APP, encoding="utf-8")
+    with PtySession([sys.executable, str(app)], clean_env(home, **env), columns=size[0], rows=size[1]) as session:
+        session.wait_for("第一屏", timeout=30)
+        session.quit()
 
 
 FLOOR_NOTE = (
