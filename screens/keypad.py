@@ -7,15 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from functools import partial
+from math import floor
 from typing import TYPE_CHECKING, Callable, ClassVar, Generic, Iterable, TypeVar
 
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Grid, VerticalScroll
+from textual.content import Content
+from textual.geometry import Size
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
+from textual.style import Style as VisualStyle
 from textual.widgets import Button, Static
 
 from screens.prose import Prose
@@ -112,27 +118,149 @@ class ChoiceButton(KeyButton):
     """
 
 
-class KeyBar(Grid):
-    """The screen's key hints, which are also its touch keys."""
+class KeyBar(Widget):
+    """The screen's key hints, which are also its touch keys, drawn by one widget: a screen pays
+    for one widget, not one a key (mounting and styling each costs more than drawing them). It
+    looks as a grid of compact buttons would (3 a row at 40..63 columns, 4 at 64..79, 6 from 80;
+    columns of 1fr, a gap of one), and a touch on a hint presses its key."""
 
-    # Unscoped: its width rule depends on the screen's breakpoint class.
-    SCOPED_CSS = False
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--hover", "key-bar--tint"}
     DEFAULT_CSS = """
     KeyBar {
-        grid-size: 3;
-        grid-gutter: 0 1;
-        grid-rows: 1;
         height: auto;
         padding: 0 1;
         background: $panel;
     }
-    .-wide KeyBar {
-        grid-size: 4;
+    KeyBar > .key-bar--key {
+        text-style: bold;
+        color: $button-foreground;
+        background: $surface;
     }
-    .-widest KeyBar {
-        grid-size: 6;
+    KeyBar > .key-bar--hover {
+        background: $surface-darken-1;
+    }
+    KeyBar > .key-bar--tint {
+        background: $background 30%;
     }
     """
+    COLUMNS = {"-narrow": 3, "-wide": 4, "-widest": 6}
+    GAP = 1
+
+    class Pressed(Message):
+        """A hint was touched."""
+
+        def __init__(self, key: Key) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, keys: Iterable[Key], locale: str) -> None:
+        super().__init__()
+        self.locale = locale
+        self.keys: tuple[Key, ...] = ()
+        self.set_keys(keys)
+        self._hovered: int | None = None
+        self._pressed: int | None = None
+
+    def set_keys(self, keys: Iterable[Key]) -> None:
+        """Show these keys' hints (those with a label)."""
+        shown = tuple(key for key in keys if key.label is not None)
+        if shown != self.keys:
+            self.keys = shown
+            self._hovered = self._pressed = None
+            self.refresh(layout=True)
+
+    def _columns(self) -> int:
+        """The keys a row at the screen's width (its breakpoint class may not be set yet while a
+        resize lays it out)."""
+        width = self.app.size.width
+        return max((at, self.COLUMNS[name]) for at, name in KeypadFrame.HORIZONTAL_BREAKPOINTS if width >= at)[1]
+
+    def hints(self) -> list[str]:
+        return [key.hint(self.locale) for key in self.keys]
+
+    def _cells(self, width: int) -> list[tuple[int, int]]:
+        """(offset, width) of each column in `width` cells, as Textual's grid gives 1fr columns."""
+        columns = self._columns()
+        each = Fraction(max(0, width - self.GAP * (columns - 1)), columns)
+        return [
+            (floor(column * (each + self.GAP)), floor(column * (each + self.GAP) + each) - floor(column * (each + self.GAP)))
+            for column in range(columns)
+        ]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return -(-len(self.keys) // self._columns())
+
+    def render(self) -> RenderResult:
+        if not self.keys:
+            return Content("")
+        cells = self._cells(self.content_size.width)
+        key_style = self.get_visual_style("key-bar--key")
+        lines: list[Content] = []
+        for row in range(0, len(self.keys), len(cells)):
+            parts: list[Content] = []
+            end = 0
+            for index in range(row, min(row + len(cells), len(self.keys))):
+                offset, width = cells[index - row]
+                hint = Content(self.keys[index].hint(self.locale)).truncate(width, ellipsis=True)
+                left = (width - hint.cell_length) // 2  # centred, as a button's label
+                hint = hint.pad(left, width - left - hint.cell_length)
+                parts.append(Content(" " * (offset - end)))
+                parts.append(hint.stylize(self._style(index, key_style)))
+                end = offset + width
+            lines.append(Content("").join(parts))
+        return Content("\n").join(lines)
+
+    def _style(self, index: int, key_style: VisualStyle) -> VisualStyle:
+        if index == self._pressed:
+            # Button's pressed look: tinted with the background.
+            tint = self.get_visual_style("key-bar--tint", partial=True).background
+            if tint is not None and key_style.background is not None and key_style.foreground is not None:
+                return key_style + VisualStyle(
+                    background=key_style.background.tint(tint), foreground=key_style.foreground.tint(tint)
+                )
+        if index == self._hovered:
+            return self.get_visual_style("key-bar--key", "key-bar--hover")
+        return key_style
+
+    def _key_at(self, x: int, y: int) -> int | None:
+        x -= self.styles.padding.left
+        for column, (offset, width) in enumerate(self._cells(self.content_size.width)):
+            index = y * len(self._cells(self.content_size.width)) + column
+            if offset <= x < offset + width and 0 <= index < len(self.keys):
+                return index
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        index = self._key_at(event.x, event.y)
+        if index is not None:
+            event.stop()
+            self.post_message(self.Pressed(self.keys[index]))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        index = self._key_at(event.x, event.y)
+        if index != self._hovered:
+            self._hovered = index
+            self.refresh()
+
+    def on_leave(self, _event: events.Leave) -> None:
+        if self._hovered is not None:
+            self._hovered = None
+            self.refresh()
+
+    def flash(self, key: Key) -> bool:
+        """The pressed look on `key`'s hint for a moment, as a touch gives it; False: no hint."""
+        if key not in self.keys:
+            return False
+        seconds = KeyButton.FLASH_SECONDS
+        if seconds > 0 and self._pressed is None:
+            self._pressed = self.keys.index(key)
+            self.refresh()
+            self.set_timer(seconds, self._unflash)
+        return True
+
+    def _unflash(self) -> None:
+        self._pressed = None
+        self.refresh()
 
 
 class TitleBar(Static):
@@ -239,9 +367,7 @@ class KeypadFrame:
 
     def refresh_keys(self) -> None:
         """Show the key bar for the screen's current keys (after its state changed)."""
-        bar = self.query_one(KeyBar)  # type: ignore[attr-defined]
-        bar.remove_children()
-        bar.mount_all(self._bar_buttons())
+        self.query_one(KeyBar).set_keys(self.keys())  # type: ignore[attr-defined]
 
     async def replace_body(self) -> None:
         """Build the body again for the screen's new state (awaited: the new one reuses ids)."""
@@ -273,12 +399,31 @@ class KeypadFrame:
 
     def compose(self) -> ComposeResult:
         self._set_breakpoint_class()
+        # Every widget composed now is styled when it is mounted, against the whole stylesheet
+        # when the screen's own was read before it was pushed (the plugin's first screen reads
+        # them all). Then Textual's restyle of the whole screen when it is first shown, right
+        # after, would find nothing to change.
+        app = self.app  # type: ignore[attr-defined]
+        self._styled_on_mount = all(app.stylesheet.has_source(str(path)) for path in self.css_path)  # type: ignore[attr-defined]
         if self.context.training:
             yield TrainingBanner(self.t("training.banner"))
         yield TitleBar(self.title_text(), markup=False)
         with ScreenBody():
             yield from self.body()
-        yield KeyBar(*self._bar_buttons())
+        yield KeyBar(self.keys(), self.locale)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.ScreenResume) and getattr(self, "_styled_on_mount", False):
+            self._styled_on_mount = False  # only the first time: later, pseudo-classes may differ
+            event.refresh_styles = False
+        elif isinstance(event, events.Resize) and not getattr(self, "_sized", False):
+            self._sized = True
+            if event.size == self.size:  # type: ignore[attr-defined]
+                # The screen's first layout gave it its size, and it tells itself so: Textual
+                # would lay it out and draw it whole again at the same size, and the screen
+                # below too. The breakpoint class was set in compose().
+                return
+        await super().on_event(event)  # type: ignore[misc]
 
     def on_unmount(self) -> None:
         forget_drawn_widgets()  # this screen's widgets are gone: what Textual drew for them can go
@@ -293,9 +438,6 @@ class KeypadFrame:
             {name: name == chosen for _at, name in self.HORIZONTAL_BREAKPOINTS}, update=False
         )
 
-    def _bar_buttons(self) -> list[KeyButton]:
-        return [KeyButton(key, key.hint(self.locale)) for key in self.keys() if key.label is not None]
-
     def on_key(self, event: events.Key) -> None:
         for key in self.keys():
             if key.matches(event.key):
@@ -306,11 +448,14 @@ class KeypadFrame:
                 # costs more than most keys' own work, and must not hold that result back. Not
                 # when the key has already put another screen on top or closed this one: the
                 # look would be drawn under it, and the screen on top redrawn for it, twice.
-                if self.is_current:  # type: ignore[attr-defined]
+                # (Screen.is_current will not do: it is also true of the screen just below.)
+                if self.app.screen is self:  # type: ignore[attr-defined]
                     self.call_after_refresh(self._flash, key)  # type: ignore[attr-defined]
                 return
 
     def _flash(self, key: Key) -> None:
+        if key.label is not None and self.query_one(KeyBar).flash(key):  # type: ignore[attr-defined]
+            return
         button = self._button_for(key)
         if button is not None:
             button.flash()
@@ -321,6 +466,12 @@ class KeypadFrame:
             # A key that stopped applying (its bar not yet rebuilt) does nothing.
             if any(key == event.button.key for key in self.keys()):
                 self._run_key(event.button.key)
+
+    def on_key_bar_pressed(self, event: KeyBar.Pressed) -> None:
+        event.stop()
+        if event.key in self.keys():  # a key that stopped applying (bar not yet redrawn): nothing
+            self._run_key(event.key)
+            self._flash(event.key)
 
     def _button_for(self, key: Key) -> KeyButton | None:
         for button in self.query(KeyButton):  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Digits, OptionList, Static
 
 from screens.field_table import FieldTable
+from screens.keypad import KeyBar
 from screens.prose import Prose
 
 PIN = "123456"  # demo_config's supervisor PIN
@@ -49,6 +50,8 @@ def screen_text(screen: Screen) -> str:
             lines.append(widget.value)
         elif isinstance(widget, Prose):
             lines.append(widget.text)
+        elif isinstance(widget, KeyBar):
+            lines.extend(widget.hints())
         elif isinstance(widget, FieldTable):
             lines.extend(text for pair in widget.pairs for text in pair)
         elif isinstance(widget, Static):
