@@ -14,7 +14,12 @@ push being Textual's own push of a bare screen, measured in the same run by benc
 floor bench/screens.py judges screens against): the screen path pushes the waiting screen and then
 the result.
 
+With --console, the client path runs against `pos-sim host` and against `pos-sim console` (the
+same host with its live console, in an 80x24 pty, showing the Traffic panel as frames come in), in
+alternate rounds, and prints both side by side. Target: the console adds <= 2 ms to the median.
+
     uv run python bench/e2e.py [--cancels 15] [--bauds 9600,115200] [--paths client,screen]
+    uv run python bench/e2e.py --console [--rounds 3] [--cancels 15] [--bauds 9600,115200]
 """
 
 from __future__ import annotations
@@ -60,31 +65,43 @@ def data_file(directory: Path, count: int, now: datetime) -> Path:
     return path
 
 
-def start_line(baud: int, appointments: int, workdir: Path) -> tuple[str, list[subprocess.Popen]]:
-    """A paced cable and a host process on its B end; the terminal's end and the processes."""
+def start_line(
+    baud: int, appointments: int, workdir: Path, *, console: bool = False
+) -> tuple[str, list[subprocess.Popen | PtySession]]:
+    """A paced cable and a host process on its B end (`pos-sim console` in a pty when `console`);
+    the terminal's end and the processes."""
     cable = subprocess.Popen(
         [str(BIN / "pos-sim"), "cable", "--baud", str(baud)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     terminal_end, host_end = cable.stdout.readline().split()
-    host = subprocess.Popen(
-        [str(BIN / "pos-sim"), "host", "--port", host_end, "--baud", str(baud),
-         "--data", str(data_file(workdir, appointments, datetime.now())), "--db", str(workdir / f"host-{baud}.db")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    return terminal_end, [host, cable]
+    serving = [
+        "--port", host_end, "--baud", str(baud),
+        "--data", str(data_file(workdir, appointments, datetime.now())), "--db", str(workdir / f"host-{baud}.db"),
+    ]
+    if not console:
+        host = subprocess.Popen([str(BIN / "pos-sim"), "host", *serving], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return terminal_end, [host, cable]
+    shown = PtySession([str(BIN / "pos-sim"), "console", *serving], clean_env(workdir), columns=80, rows=24)
+    shown.wait_for("lines 1/1 open", timeout=30)
+    shown.press("2", "following the newest")  # the Traffic panel: it repaints as every frame comes in
+    return terminal_end, [shown, cable]
 
 
-def stop(processes: list[subprocess.Popen]) -> None:
+def stop(processes: list[subprocess.Popen | PtySession]) -> None:
     for process in processes:
+        if isinstance(process, PtySession):
+            process.quit()
+            continue
         process.terminate()
         process.wait(10)
 
 
-def measure(baud: int, cancels: int, workdir: Path) -> dict:
-    workdir = workdir / f"client-{baud}"
+def measure(baud: int, cancels: int, workdir: Path, *, console: bool = False) -> dict:
+    workdir = workdir / f"{'console' if console else 'client'}-{baud}"
     workdir.mkdir()
-    terminal_end, processes = start_line(baud, cancels + 2, workdir)
+    terminal_end, processes = start_line(baud, cancels + 2, workdir, console=console)
+    shown = processes[0] if console else None
     try:
         journal = Journal.open(workdir / f"journal-{baud}.sqlite")
         client = HostClient(
@@ -93,6 +110,8 @@ def measure(baud: int, cancels: int, workdir: Path) -> dict:
         )
         echo_until_answered(client, within=20)
         times, wires = [], []
+        # The serving process's CPU, so that what the console costs shows beside what it adds.
+        cpu_before = shown.cpu_seconds() if isinstance(shown, PtySession) else None
         for number in range(cancels):
             started = time.perf_counter()
             outcome = client.cancel(f"E{number:07d}", 1, 0)
@@ -102,7 +121,11 @@ def measure(baud: int, cancels: int, workdir: Path) -> dict:
             wires.append(_exchange_wire_time(client, baud))
         client.close()
         journal.close()
-        return {"baud": baud, "times": times, "wire": statistics.median(wires)}
+        result = {"baud": baud, "times": times, "wire": statistics.median(wires)}
+        if isinstance(shown, PtySession) and cpu_before is not None:
+            shown.drain(quiet=0.3)  # what the console paints after the last exchange
+            result["serving_cpu"] = shown.cpu_seconds() - cpu_before
+        return result
     finally:
         stop(processes)
 
@@ -175,9 +198,14 @@ def main() -> None:
     parser.add_argument("--cancels", type=int, default=15)
     parser.add_argument("--bauds", default="9600,115200")
     parser.add_argument("--paths", default="client,screen", help="client, screen or both")
+    parser.add_argument("--console", action="store_true", help="the client path against pos-sim host and pos-sim console")
+    parser.add_argument("--rounds", type=int, default=3, help="with --console: alternate rounds of each")
     args = parser.parse_args()
     paths = args.paths.split(",")
     print(f"load average at start: {load_average()}")
+    if args.console:
+        compare_console(args)
+        return
     floor_push = None
     if "screen" in paths:
         floor_push = measure_floor_push()
@@ -205,6 +233,38 @@ def main() -> None:
           "\nwire: request + ACK + response + ACK at 10 bits a byte; target: client 1.2 x wire + 20 ms,"
           " screen 1.2 x wire + 2 x the floor push + 5 ms."
           f"\nload average at end: {load_average()}")
+
+def compare_console(args: argparse.Namespace) -> None:
+    """The client path against the plain host and against the console, rounds alternating so that
+    a change in the machine's load falls on both alike."""
+    print(f"{'baud':>7} {'wire ms':>8} {'host ms':>8} {'console ms':>11} {'added ms':>9} {'target':>7}  verdict"
+          f"   console CPU/exchange (painting included)")
+    with tempfile.TemporaryDirectory() as directory:
+        for baud in (int(b) for b in args.bauds.split(",")):
+            plain: list[float] = []
+            shown: list[float] = []
+            wires: list[float] = []
+            cpu = 0.0
+            for round_number in range(args.rounds):
+                workdir = Path(directory) / f"round-{baud}-{round_number}"
+                workdir.mkdir()
+                host = measure(baud, args.cancels, workdir)
+                console = measure(baud, args.cancels, workdir, console=True)
+                plain += host["times"]
+                shown += console["times"]
+                wires.append(host["wire"])
+                cpu += console["serving_cpu"]
+            host_ms, console_ms = statistics.median(plain) * 1000, statistics.median(shown) * 1000
+            added = console_ms - host_ms
+            print(
+                f"{baud:7d} {statistics.median(wires) * 1000:8.1f} {host_ms:8.1f} {console_ms:11.1f} {added:+9.1f}"
+                f" {'<= 2':>7}  {'meets' if added <= 2 else 'MISSES'}"
+                f"   {cpu / (args.rounds * args.cancels) * 1000:.1f} ms", flush=True,
+            )
+    print(f"\n{args.rounds} rounds of {args.cancels} cancels each way, medians over all; host: pos-sim host, console:"
+          "\npos-sim console in an 80x24 pty showing Traffic; added: console median - host median."
+          f"\nload average at end: {load_average()}")
+
 
 if __name__ == "__main__":
     main()
