@@ -1,5 +1,6 @@
-"""The plugin's first screen: asks for the supervisor PIN, then offers cancelling an appointment,
-the history of cancellations and the technician's link screen (all behind that one PIN)."""
+"""The plugin's menu, shown once the supervisor PIN is accepted (the PIN screen is the plugin's
+first screen): cancelling an appointment, the history of cancellations and the technician's link
+screen, all behind that one PIN."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from screens.appointment_list import load_appointments
 from screens.history import HistoryScreen
 from screens.keypad import BACK, ChoiceButton, Key, KeypadScreen
 from screens.merchant import MerchantScreen
-from screens.pin import PinScreen
 from screens.prose import Prose
 from screens.technician import TechnicianScreen
 from terminal.catalogue import N_
@@ -35,46 +35,31 @@ class HomeScreen(KeypadScreen):
     CSS_PATH = PLUGIN_CSS  # home.tcss and the stylesheets of the screens after it
     TITLE = N_("home.title")
 
-    def __init__(self, context: PluginContext, *, ask_pin: bool = True) -> None:
+    def __init__(self, context: PluginContext) -> None:
         super().__init__(context)
-        self.ask_pin = ask_pin
-        self.unlocked = not ask_pin
+        self._shown = False
 
     def body(self) -> ComposeResult:
         for digit, action, label in CHOICES:
             yield ChoiceButton(Key(digit, action), f"{digit} {self.t(label)}")
-        yield Prose("", id="home-pending")
+        yield Prose(self._pending_text(), id="home-pending")
 
     def keys(self) -> list[Key]:
-        if not self.unlocked:
-            return []
         return [*(Key(digit, action) for digit, action, _label in CHOICES), BACK]
 
-    def on_mount(self) -> None:
-        if self.ask_pin:
-            self.app.push_screen(PinScreen(self.context), self._pin_answered)
-        self._show_pending()
-
     def on_screen_resume(self) -> None:
-        if self.unlocked:
-            self._show_pending()
+        # Back from a step of the flow: the count may have changed (read in body() the first time).
+        if self._shown:
+            self.query_one("#home-pending", Prose).update(self._pending_text())
+        self._shown = True
 
-    def _pin_answered(self, accepted: bool | None) -> None:
-        if not accepted:
-            self.dismiss()
-            return
-        self.unlocked = True
-        self.refresh_keys()
-
-    def _show_pending(self) -> None:
+    def _pending_text(self) -> str:
         # A local read of the journal: how many cancellations still wait for the host's word.
         try:
             pending = len(self.context.journal.unsettled())
         except JournalError as exc:
-            text = self.t("journal.problem", error=str(exc))
-        else:
-            text = self.t("home.pending", count=pending) if pending else ""
-        self.query_one("#home-pending", Prose).update(text)
+            return self.t("journal.problem", error=str(exc))
+        return self.t("home.pending", count=pending) if pending else ""
 
     # -- keys
 

@@ -118,65 +118,46 @@ class ChoiceButton(KeyButton):
     """
 
 
-class KeyBar(Widget):
-    """The screen's key hints, which are also its touch keys, drawn by one widget: a screen pays
-    for one widget, not one a key (mounting and styling each costs more than drawing them). It
-    looks as a grid of compact buttons would (3 a row at 40..63 columns, 4 at 64..79, 6 from 80;
-    columns of 1fr, a gap of one), and a touch on a hint presses its key."""
+class KeyGrid(Widget):
+    """On-screen keys drawn by one widget, in rows of equal cells (as a grid of compact buttons
+    would draw them: columns of 1fr, a gap of one, each label centred): a screen pays for one
+    widget, not one a key (mounting and styling each costs more than drawing them). A touch on a
+    key presses it; `None` in the keys leaves its cell empty."""
 
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--hover", "key-bar--tint"}
     DEFAULT_CSS = """
-    KeyBar {
-        height: auto;
-        padding: 0 1;
-        background: $panel;
-    }
-    KeyBar > .key-bar--key {
+    KeyGrid > .key-bar--key {
         text-style: bold;
         color: $button-foreground;
         background: $surface;
     }
-    KeyBar > .key-bar--hover {
+    KeyGrid > .key-bar--hover {
         background: $surface-darken-1;
     }
-    KeyBar > .key-bar--tint {
+    KeyGrid > .key-bar--tint {
         background: $background 30%;
     }
     """
-    COLUMNS = {"-narrow": 3, "-wide": 4, "-widest": 6}
     GAP = 1
 
     class Pressed(Message):
-        """A hint was touched."""
+        """A key was touched."""
 
         def __init__(self, key: Key) -> None:
             super().__init__()
             self.key = key
 
-    def __init__(self, keys: Iterable[Key], locale: str) -> None:
-        super().__init__()
-        self.locale = locale
-        self.keys: tuple[Key, ...] = ()
-        self.set_keys(keys)
+    def __init__(self, keys: Iterable[Key | None], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.keys: tuple[Key | None, ...] = tuple(keys)
         self._hovered: int | None = None
         self._pressed: int | None = None
 
-    def set_keys(self, keys: Iterable[Key]) -> None:
-        """Show these keys' hints (those with a label)."""
-        shown = tuple(key for key in keys if key.label is not None)
-        if shown != self.keys:
-            self.keys = shown
-            self._hovered = self._pressed = None
-            self.refresh(layout=True)
-
     def _columns(self) -> int:
-        """The keys a row at the screen's width (its breakpoint class may not be set yet while a
-        resize lays it out)."""
-        width = self.app.size.width
-        return max((at, self.COLUMNS[name]) for at, name in KeypadFrame.HORIZONTAL_BREAKPOINTS if width >= at)[1]
+        raise NotImplementedError
 
-    def hints(self) -> list[str]:
-        return [key.hint(self.locale) for key in self.keys]
+    def label_of(self, key: Key) -> str:
+        raise NotImplementedError
 
     def _cells(self, width: int) -> list[tuple[int, int]]:
         """(offset, width) of each column in `width` cells, as Textual's grid gives 1fr columns."""
@@ -200,12 +181,15 @@ class KeyBar(Widget):
             parts: list[Content] = []
             end = 0
             for index in range(row, min(row + len(cells), len(self.keys))):
+                key = self.keys[index]
+                if key is None:
+                    continue
                 offset, width = cells[index - row]
-                hint = Content(self.keys[index].hint(self.locale)).truncate(width, ellipsis=True)
-                left = (width - hint.cell_length) // 2  # centred, as a button's label
-                hint = hint.pad(left, width - left - hint.cell_length)
+                label = Content(self.label_of(key)).truncate(width, ellipsis=True)
+                left = (width - label.cell_length) // 2  # centred, as a button's label
+                label = label.pad(left, width - left - label.cell_length)
                 parts.append(Content(" " * (offset - end)))
-                parts.append(hint.stylize(self._style(index, key_style)))
+                parts.append(label.stylize(self._style(index, key_style)))
                 end = offset + width
             lines.append(Content("").join(parts))
         return Content("\n").join(lines)
@@ -224,9 +208,10 @@ class KeyBar(Widget):
 
     def _key_at(self, x: int, y: int) -> int | None:
         x -= self.styles.padding.left
-        for column, (offset, width) in enumerate(self._cells(self.content_size.width)):
-            index = y * len(self._cells(self.content_size.width)) + column
-            if offset <= x < offset + width and 0 <= index < len(self.keys):
+        cells = self._cells(self.content_size.width)
+        for column, (offset, width) in enumerate(cells):
+            index = y * len(cells) + column
+            if offset <= x < offset + width and 0 <= index < len(self.keys) and self.keys[index] is not None:
                 return index
         return None
 
@@ -234,7 +219,9 @@ class KeyBar(Widget):
         index = self._key_at(event.x, event.y)
         if index is not None:
             event.stop()
-            self.post_message(self.Pressed(self.keys[index]))
+            key = self.keys[index]
+            assert key is not None
+            self.post_message(self.Pressed(key))
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         index = self._key_at(event.x, event.y)
@@ -248,7 +235,7 @@ class KeyBar(Widget):
             self.refresh()
 
     def flash(self, key: Key) -> bool:
-        """The pressed look on `key`'s hint for a moment, as a touch gives it; False: no hint."""
+        """The pressed look on `key` for a moment, as a touch gives it; False: it has no cell here."""
         if key not in self.keys:
             return False
         seconds = KeyButton.FLASH_SECONDS
@@ -261,6 +248,45 @@ class KeyBar(Widget):
     def _unflash(self) -> None:
         self._pressed = None
         self.refresh()
+
+
+class KeyBar(KeyGrid):
+    """The screen's key hints, which are also its touch keys: 3 a row at 40..63 columns, 4 at
+    64..79, 6 from 80."""
+
+    DEFAULT_CSS = """
+    KeyBar {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+    COLUMNS = {"-narrow": 3, "-wide": 4, "-widest": 6}
+
+    def __init__(self, keys: Iterable[Key], locale: str) -> None:
+        super().__init__(())
+        self.locale = locale
+        self.set_keys(keys)
+
+    def set_keys(self, keys: Iterable[Key]) -> None:
+        """Show these keys' hints (those with a label)."""
+        shown = tuple(key for key in keys if key.label is not None)
+        if shown != self.keys:
+            self.keys = shown
+            self._hovered = self._pressed = None
+            self.refresh(layout=True)
+
+    def _columns(self) -> int:
+        """The keys a row at the screen's width (its breakpoint class may not be set yet while a
+        resize lays it out)."""
+        width = self.app.size.width
+        return max((at, self.COLUMNS[name]) for at, name in KeypadFrame.HORIZONTAL_BREAKPOINTS if width >= at)[1]
+
+    def label_of(self, key: Key) -> str:
+        return key.hint(self.locale)
+
+    def hints(self) -> list[str]:
+        return [key.hint(self.locale) for key in self.keys if key is not None]
 
 
 class TitleBar(Static):
@@ -454,8 +480,9 @@ class KeypadFrame:
                 return
 
     def _flash(self, key: Key) -> None:
-        if key.label is not None and self.query_one(KeyBar).flash(key):  # type: ignore[attr-defined]
-            return
+        for grid in self.query(KeyGrid):  # type: ignore[attr-defined]
+            if grid.display and grid.flash(key):
+                return
         button = self._button_for(key)
         if button is not None:
             button.flash()
@@ -467,7 +494,7 @@ class KeypadFrame:
             if any(key == event.button.key for key in self.keys()):
                 self._run_key(event.button.key)
 
-    def on_key_bar_pressed(self, event: KeyBar.Pressed) -> None:
+    def on_key_grid_pressed(self, event: KeyGrid.Pressed) -> None:
         event.stop()
         if event.key in self.keys():  # a key that stopped applying (bar not yet redrawn): nothing
             self._run_key(event.key)

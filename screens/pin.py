@@ -3,19 +3,20 @@ tries left after a wrong one and the time left while 5 wrong tries keep it locke
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Grid
 
-from screens.keypad import BACK, Key, KeyButton, KeypadDialog, clock_of
+from screens.keypad import BACK, Key, KeyGrid, KeypadDialog, clock_of
 from screens.messages import PinChecked
 from screens.prose import Prose
 from terminal.catalogue import N_, duration
 from terminal.supervisor_pin import PIN_LENGTH, PinGate, PinOutcome
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from terminal.plugin_api import PluginContext
 
 MASK = "•"
@@ -23,14 +24,35 @@ EMPTY = "_"
 PAD_ROWS = ("123", "456", "789", " 0 ")
 
 
+class PinPad(KeyGrid):
+    """The ten digit keys, 3 a row, drawn by one widget as the key bar is."""
+
+    DEFAULT_CSS = """
+    PinPad {
+        height: auto;
+    }
+    """
+
+    def _columns(self) -> int:
+        return len(PAD_ROWS[0])
+
+    def label_of(self, key: Key) -> str:
+        assert key.arg is not None
+        return key.arg
+
+
 class PinScreen(KeypadDialog[bool]):
-    """Dismisses True once the supervisor PIN is accepted, False on Esc."""
+    """Dismisses True once the supervisor PIN is accepted, False on Esc. Given `then`, an accepted
+    PIN is not dismissed but replaced by the screen `then` makes (the plugin's menu): the screen
+    behind the PIN is built only once the PIN is accepted, and the one below is not shown again
+    only to be covered at once."""
 
     CSS_PATH = "pin.tcss"
     TITLE = N_("pin.title")
 
-    def __init__(self, context: PluginContext) -> None:
+    def __init__(self, context: PluginContext, *, then: Callable[[], Screen] | None = None) -> None:
         super().__init__(context)
+        self.then = then
         self._digits = ""  # never shown, logged or kept after the check
         self._checking = False
         self._locked_for = 0
@@ -40,13 +62,9 @@ class PinScreen(KeypadDialog[bool]):
         yield Prose(self.t("pin.prompt", length=PIN_LENGTH), id="pin-prompt")
         yield Prose(self._field_text(), id="pin-field")
         yield Prose("", id="pin-message")
-        with Grid(id="pin-pad"):
-            for row in PAD_ROWS:
-                for digit in row:
-                    if digit == " ":
-                        yield Prose("")
-                    else:
-                        yield KeyButton(self._digit_key(digit), digit)
+        yield PinPad(
+            (None if digit == " " else self._digit_key(digit) for row in PAD_ROWS for digit in row), id="pin-pad"
+        )
 
     @staticmethod
     def _digit_key(digit: str) -> Key:
@@ -118,7 +136,10 @@ class PinScreen(KeypadDialog[bool]):
         if check is None:
             self._say(self.t("pin.error", error=message.error or ""))
         elif check.ok:
-            self.dismiss(True)
+            if self.then is None:
+                self.dismiss(True)
+            else:
+                self.app.switch_screen(self.then())
             return
         elif check.outcome is PinOutcome.WRONG:
             self._say(self.t("pin.wrong", tries=check.tries_left))

@@ -10,7 +10,7 @@ from terminal.catalogue import LOCALES, t
 from terminal.plugin_api import MenuEntry, Plugin, PluginContext
 
 if TYPE_CHECKING:
-    from screens.home import HomeScreen
+    from screens.pin import PinScreen
 
 
 def prepare() -> None:
@@ -33,10 +33,12 @@ def widget_classes() -> list[type]:
     return [*found, Digits, OptionList, Static]
 
 
-def first_screen(context: PluginContext) -> HomeScreen:
+def first_screen(context: PluginContext) -> PinScreen:
+    """The supervisor PIN, replaced by the plugin's menu once it is accepted."""
     from screens.home import HomeScreen
+    from screens.pin import PinScreen
 
-    return HomeScreen(context)
+    return PinScreen(context, then=lambda: HomeScreen(context))
 
 
 cancel_appointment_plugin = Plugin(

@@ -131,6 +131,9 @@ class ResultScreen(KeypadScreen):
             ],
             id="result-fields",
         )
+        if not self.voucher_status:
+            # Said from the first frame: set once the screen is up, it would cost a layout more.
+            self.voucher_status = self.t("result.voucher.kept" if self.context.printer is None else "result.voucher.printing")
         yield Prose(self.voucher_status, id="voucher-status")
 
     def _unknown_body(self) -> ComposeResult:
@@ -201,10 +204,7 @@ class ResultScreen(KeypadScreen):
         if self.attempt is None:
             return
         if self.ending is Ending.CANCELLED:
-            if self.context.printer is None:
-                self._show_voucher_status(self.t("result.voucher.kept"))
-            else:
-                self._show_voucher_status(self.t("result.voucher.printing"))
+            if self.context.printer is not None:  # "printing" is shown already (the body)
                 self._print_voucher(self.attempt)
         elif self.ending is Ending.UNKNOWN:
             self.context.settler.keep_settling(self.attempt.request_id)

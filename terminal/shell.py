@@ -116,10 +116,12 @@ class MenuScreen(Screen[None]):
             self.query_one("#shell-clock", Static).update(shown)
 
     def on_key(self, event: events.Key) -> None:
-        for button in self.query(MenuButton):
-            if button.plugin.entry.key == event.key:
+        # The plugin opens at once: the pressed look a touch gives its line would be restyled and
+        # drawn under the plugin's first screen, and hold that screen back.
+        for plugin in self.plugins:
+            if plugin.entry.key == event.key:
                 event.stop()
-                button.press()
+                self._open(plugin)
                 return
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

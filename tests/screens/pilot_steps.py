@@ -109,9 +109,7 @@ async def unlock(pilot: Pilot) -> Screen:
     await press(pilot, "1")
     await wait_for_screen(pilot, PinScreen)
     await enter_pin(pilot)
-    screen = await wait_for_screen(pilot, HomeScreen)
-    await wait_until(pilot, lambda: screen.unlocked, "the plugin menu unlocked")
-    return screen
+    return await wait_for_screen(pilot, HomeScreen)
 
 
 async def skip_pin(pilot: Pilot) -> Screen:
@@ -119,7 +117,7 @@ async def skip_pin(pilot: Pilot) -> Screen:
     PIN's own tests, and a few whole-flow ones, go through it)."""
     from screens.home import HomeScreen
 
-    await pilot.app.push_screen(HomeScreen(pilot.app.context, ask_pin=False))  # type: ignore[attr-defined]
+    await pilot.app.push_screen(HomeScreen(pilot.app.context))  # type: ignore[attr-defined]
     return await wait_for_screen(pilot, HomeScreen)
 
 

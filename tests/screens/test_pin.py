@@ -29,8 +29,8 @@ def test_the_pin_shows_only_dots_and_opens_the_plugin(make_app) -> None:
         await press(pilot, "enter")  # too short: not checked
         await wait_for_text(pilot, "密码是 6 位数字")
         await press(pilot, *PIN[3:], "enter")
-        home = await wait_for_screen(pilot, HomeScreen)
-        assert home.unlocked
+        await wait_for_screen(pilot, HomeScreen)
+        assert [type(screen) for screen in pilot.app.screen_stack] == [MenuScreen, HomeScreen]
         # The technician screen is behind the same PIN.
         await press(pilot, "3")
         await wait_for_screen(pilot, TechnicianScreen)
@@ -100,6 +100,25 @@ def test_the_pin_is_not_in_the_worker_that_checks_it(make_app, monkeypatch) -> N
         descriptions = [f"{worker.name} {worker.description} {worker!r}" for worker in pilot.app.workers]
         release.set()
         assert descriptions and not any(PIN in text for text in descriptions), descriptions
+        await wait_for_screen(pilot, HomeScreen)
+
+    run(make_app(), scenario)
+
+
+def test_a_touch_on_the_pads_keys_types_the_digit(make_app) -> None:
+    async def scenario(pilot) -> None:
+        pin = await to_pin(pilot)
+        # The pad is one widget of 3 keys a row, each 6 cells wide with a gap of one: 1 2 3 / … / _ 0 _.
+        await pilot.click("#pin-pad", offset=(9, 0))  # 2
+        await pilot.click("#pin-pad", offset=(9, 3))  # 0
+        await pilot.click("#pin-pad", offset=(2, 3))  # the empty cell: nothing
+        assert "• • _ _ _ _" in screen_text(pin)
+        await press(pilot, "backspace", "backspace")
+        assert PIN == "123456"
+        for offset in [(2, 0), (9, 0), (16, 0), (2, 1), (9, 1), (16, 1)]:  # 1 2 3 4 5 6
+            await pilot.click("#pin-pad", offset=offset)
+        assert "• • • • • •" in screen_text(pin)
+        await press(pilot, "enter")
         await wait_for_screen(pilot, HomeScreen)
 
     run(make_app(), scenario)

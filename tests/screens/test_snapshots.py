@@ -86,7 +86,7 @@ async def pin_locked(pilot, client) -> None:
 
 async def home(pilot, client) -> None:
     attempt_by(client, Unknown(Ok("C1"), settles_after=99))
-    await show(pilot, HomeScreen(pilot.app.context, ask_pin=False))
+    await show(pilot, HomeScreen(pilot.app.context))
 
 
 async def merchant(pilot, client) -> None:
