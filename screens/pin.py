@@ -3,6 +3,8 @@ tries left after a wrong one and the time left while 5 wrong tries keep it locke
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from textual import work
@@ -56,6 +58,8 @@ class PinScreen(KeypadDialog[bool]):
         self._digits = ""  # never shown, logged or kept after the check
         self._checking = False
         self._locked_for = 0
+        self._unlock_at: datetime | None = None  # while locked: when the lockout should be over
+        self._lockout_read = False  # the lockout file read since the screen opened
         self.gate: PinGate | None = None
 
     def body(self) -> ComposeResult:
@@ -145,6 +149,7 @@ class PinScreen(KeypadDialog[bool]):
             self._say(self.t("pin.wrong", tries=check.tries_left))
         else:
             self._locked_for = check.locked_seconds
+            self._unlock_at = clock_of(self)() + timedelta(seconds=self._locked_for)
             self._show_lock()
         self.refresh_keys()
 
@@ -160,10 +165,21 @@ class PinScreen(KeypadDialog[bool]):
         self.query_one("#pin-message", Prose).update(text)
 
     def _update_lock(self) -> None:
+        """Each second: the lockout's countdown. Only this screen's checks start a lockout (one
+        process keeps the journal), so its file is read when the screen opens and when a lockout
+        should be over, not every second on the UI thread."""
         if self.gate is None or self._checking:
             return
         was_locked = bool(self._locked_for)
-        self._locked_for = self.gate.locked_seconds()
+        now = clock_of(self)()
+        if was_locked and self._unlock_at is not None and now < self._unlock_at:
+            self._locked_for = max(1, math.ceil((self._unlock_at - now).total_seconds()))
+        elif was_locked or not self._lockout_read:
+            self._lockout_read = True
+            self._locked_for = self.gate.locked_seconds(now)
+            self._unlock_at = now + timedelta(seconds=self._locked_for) if self._locked_for else None
+        else:
+            return  # not locked, and only a check here can lock it
         if self._locked_for:
             self._show_lock()
         elif was_locked:

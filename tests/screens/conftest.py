@@ -3,6 +3,7 @@ and the shell app built on them with a clock that stands still."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -44,7 +45,8 @@ def make_app(tmp_path: Path, journal: Journal, client: ScriptedClient) -> MakeAp
     """build_app on the real plugin (found through its entry point), the scripted client, NOW."""
 
     def make(
-        locale: str = "zh_CN", *, training: bool = False, printer: VoucherPrinter | None = None
+        locale: str = "zh_CN", *, training: bool = False, printer: VoucherPrinter | None = None,
+        clock: Callable[[], datetime] = lambda: NOW,
     ) -> ShellApp:
         context = PluginContext(
             client=client,
@@ -54,7 +56,7 @@ def make_app(tmp_path: Path, journal: Journal, client: ScriptedClient) -> MakeAp
             training=training,
             printer=printer,
         )
-        return build_app(context, clock=lambda: NOW)
+        return build_app(context, clock=clock)
 
     return make
 

@@ -3,12 +3,15 @@ minutes after 5 wrong ones, and still locked when the app is built again on the 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from screens.home import HomeScreen
 from screens.pin import PinScreen
 from screens.technician import TechnicianScreen
 from terminal.pin_lockout import PinLockout
 from terminal.shell import MenuScreen
 from tests.screens.pilot_steps import PIN, enter_pin, press, run, screen_text, wait_for_screen, wait_for_text
+from tests.screens.scripted_client import NOW
 
 WRONG = "000000"
 
@@ -73,6 +76,26 @@ def test_five_wrong_pins_lock_for_five_minutes_across_a_restart(make_app, journa
         assert pilot.app.screen is pin
 
     run(make_app(), after_restart)  # the same journal, a new app
+
+
+def test_a_lockout_counts_down_and_ends_on_the_terminals_clock(make_app, journal) -> None:
+    now = [NOW]
+
+    async def scenario(pilot) -> None:
+        pin = await to_pin(pilot)
+        for _ in range(5):
+            await enter_pin(pilot, WRONG)
+            await wait_for_text(pilot, "次" if _ < 4 else "已锁定")
+        now[0] = NOW + timedelta(minutes=2)
+        await wait_for_text(pilot, "请 3分00秒 后再试")  # within a second: the screen's own tick
+        now[0] = NOW + timedelta(minutes=5, seconds=1)
+        await wait_for_text(pilot, "已解锁，请重新输入")
+        await press(pilot, *PIN, "enter")
+        await wait_for_screen(pilot, HomeScreen)
+        assert pin not in pilot.app.screen_stack
+
+    run(make_app(clock=lambda: now[0]), scenario)
+    assert PinLockout(journal).failures()[0] == 0  # the right PIN after the lockout clears it
 
 
 def test_the_pin_is_not_in_the_worker_that_checks_it(make_app, monkeypatch) -> None:
