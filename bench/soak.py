@@ -280,7 +280,7 @@ def appointment_toml(plan: Plan, merchant_id: str) -> str | None:
 # fork server that has those modules imported already. --exec starts them the ordinary way.
 
 _PRELOAD = [
-    "__main__", "serial", "construct", "protocol", "simulator.cli", "simulator.cable", "simulator.serve",
+    "__main__", "serial", "protocol", "simulator.cli", "simulator.cable", "simulator.serve",
     "simulator.host", "simulator.store", "simulator.data", "terminal.client", "terminal.journal",
     "terminal.transport", "soak_terminal",
 ]

@@ -143,6 +143,11 @@ class _Connection:
         self.link.receive_data(data, now)
         self._pump(now)
 
+    @property
+    def awaited(self) -> int:
+        """Bytes still to come of the frame being received, when its length is known; else 0."""
+        return self.link.awaited
+
     def next_event(self):
         return self._events.popleft() if self._events else None
 
@@ -325,13 +330,17 @@ class HostConnection(_Connection):
     ) -> None:
         super().__init__(timers, baud, tracer)
         self._key_for = key_for
+        # The TID and key of the latest request read: its answer is MACed with the key that
+        # verified it, without asking key_for (a database query on the host) again.
+        self._request_key: tuple[str, bytes | None] | None = None
 
     def send(self, response: Response, now: float, *, seq: int, tid: str) -> bytes:
         """Answer the request SEQ `seq` from `tid`; returns the frame, to write behind
         data_to_send(). An ERROR for a TID without key gets a zero MAC."""
         if getattr(response, "TYPE", MessageType.ECHO_REQ).is_request:
             raise LocalProtocolError(f"a host sends responses, not {type(response).__name__}")
-        key = self._key_for(tid)
+        known = self._request_key
+        key = known[1] if known is not None and known[0] == tid else self._key_for(tid)
         body = encode_body(response, seq=seq, tid=tid, key=key)
         self._state.apply(Transition.SEND_RESPONSE)
         return self._send_frame(body, now)
@@ -355,6 +364,7 @@ class HostConnection(_Connection):
         self._events.append(self._read_request(event.body))
 
     def _read_request(self, body: bytes) -> RequestReceived | RequestRefused:
+        self._request_key = None
         try:
             envelope = parse_envelope(body)
         except RemoteProtocolError as exc:
@@ -364,11 +374,13 @@ class HostConnection(_Connection):
             return RequestRefused(
                 Result.BAD_VERSION, envelope.seq, envelope.tid, f"VERSION {envelope.version} is not 1"
             )
-        if self._key_for(envelope.tid) is None:
+        key = self._key_for(envelope.tid)
+        self._request_key = (envelope.tid, key)
+        if key is None:
             return RequestRefused(
                 Result.UNKNOWN_TERMINAL, envelope.seq, envelope.tid, f"no key for TID {envelope.tid}"
             )
-        if not envelope.mac_verifies(self._key_for(envelope.tid)):
+        if not envelope.mac_verifies(key):
             return RequestRefused(Result.BAD_MAC, envelope.seq, envelope.tid, "MAC did not verify")
         return self._decode_request(envelope)
 

@@ -67,6 +67,15 @@ class FrameReader:
         return len(self._buffer)
 
     @property
+    def awaited(self) -> int:
+        """Bytes still to come of the frame being received, once its LEN has arrived; else 0."""
+        buffer = self._buffer
+        if len(buffer) < BODY_START:
+            return 0
+        length = declared_length(buffer)  # the buffer starts at the STX of the frame in progress
+        return length + FRAME_OVERHEAD - len(buffer) if MIN_BODY <= length <= MAX_BODY else 0
+
+    @property
     def in_frame(self) -> bool:
         """True while part of a frame has arrived and the rest is awaited."""
         return bool(self._buffer)

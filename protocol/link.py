@@ -140,6 +140,11 @@ class Link:
     def buffered(self) -> int:
         return self._reader.buffered
 
+    @property
+    def awaited(self) -> int:
+        """Bytes still to come of the frame being received, when its length is known; else 0."""
+        return self._reader.awaited
+
     def ack_timeout(self, frame_size: int) -> float:
         """T_ACK plus the frame's own wire time at the line's baud."""
         return self.timers.t_ack + wire_time(frame_size, self.baud)

@@ -34,6 +34,7 @@ from simulator.store import Cancellation, HostStore
 CANCEL_REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CANCEL_REF_LENGTH = 10  # 31**10 ≈ 8e14: not guessable from the vouchers one has seen
 BUSY_MESSAGE = "host busy, try again later"
+_CANCEL_REFS = len(CANCEL_REF_ALPHABET) ** CANCEL_REF_LENGTH
 
 
 # What a busy host answers, to any request, deciding nothing (the serving loop's BUSY fault).
@@ -149,7 +150,7 @@ class HostLogic:
         # Random, not a counter, so one voucher says nothing about anyone else's; called inside
         # the cancel transaction, so the check and the insert cannot be split by another thread.
         while True:
-            cancel_ref = "".join(secrets.choice(CANCEL_REF_ALPHABET) for _ in range(CANCEL_REF_LENGTH))
+            cancel_ref = _cancel_ref_of(secrets.randbelow(_CANCEL_REFS))
             if not self.store.cancel_ref_taken(cancel_ref):
                 return cancel_ref
 
@@ -166,6 +167,17 @@ class HostLogic:
     def _bound(self, tid: str, merchant_id: str) -> bool:
         terminal = self.store.terminal(tid)
         return terminal is not None and terminal.merchant_id == merchant_id
+
+
+def _cancel_ref_of(number: int) -> str:
+    """The CANCEL_REF that writes `number` (0 <= number < _CANCEL_REFS) in the alphabet's digits:
+    one draw of the system's random source makes a whole reference, each character as likely as
+    with one draw per character."""
+    digits = []
+    for _ in range(CANCEL_REF_LENGTH):
+        number, digit = divmod(number, len(CANCEL_REF_ALPHABET))
+        digits.append(CANCEL_REF_ALPHABET[digit])
+    return "".join(digits)
 
 
 def _as_listed(appointment: ServiceAppointment, now: datetime) -> Appointment:

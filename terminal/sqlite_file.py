@@ -1,5 +1,5 @@
 """One sqlite database file that a program keeps: created readable by its owner only, every commit
-on disk when it returns, one connection shared by the program's threads, and what sqlite's faults
+durable when it returns (on disk, or safe from the program's own crash where the program says so), one connection shared by the program's threads, and what sqlite's faults
 mean. The terminal's journal and the host simulator's store are both kept this way.
 
 Only the standard library is imported here: the simulator builds on this module too.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import errno
+import operator
 import os
 import sqlite3
 import threading
@@ -56,13 +57,18 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
 
 
-def use_wal(db: sqlite3.Connection) -> str:
-    """Write-ahead logging with synchronous=FULL: a commit is on disk when it returns, so what was
-    stored survives a power cut right after, and readers in other processes never wait for a
-    writer. Returns the journal mode sqlite answered ("wal" unless it refused, as it does on
-    some network file systems)."""
+def use_wal(db: sqlite3.Connection, *, synchronous: str = "FULL") -> str:
+    """Write-ahead logging, so that readers in other processes never wait for a writer. With
+    synchronous=FULL (the default) a commit is on disk when it returns: what was stored survives
+    a power cut right after. With "NORMAL" a commit is in the operating system's hands when it
+    returns, with no wait for the disk: it survives the program's crash (killed, say) but the
+    last commits may be lost to a power cut or a crash of the machine itself; the file stays
+    consistent either way. Returns the journal mode sqlite answered ("wal" unless it refused, as
+    it does on some network file systems)."""
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
     mode = str(db.execute("PRAGMA journal_mode=WAL").fetchone()[0])
-    db.execute("PRAGMA synchronous=FULL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
     return mode
 
 
@@ -123,9 +129,13 @@ def time_from_cell(cell: str | None) -> datetime | None:
     return None if cell is None else datetime.fromisoformat(cell)
 
 
+# Values stored as they are: to_cell is asked only about the others.
+_PLAIN = frozenset({str, int, float, bytes, type(None)})
+
+
 def row_of(record: Any) -> tuple:
     """The cells that store a dataclass record, one a field, in the fields' order."""
-    return tuple(to_cell(getattr(record, field.name)) for field in dataclasses.fields(record))
+    return tuple([value if type(value) in _PLAIN else to_cell(value) for value in _values_of(type(record))(record)])
 
 
 _R = TypeVar("_R")
@@ -136,32 +146,41 @@ def record_of(kind: type[_R], row: tuple) -> _R:
     what its field takes (a damaged file can hold anything, an empty cell where a value is
     required too)."""
     values = {}
-    for (name, (field_kind, optional)), cell in zip(_field_kinds(kind).items(), row):
-        value: object = cell
+    for (name, field_kind, read, optional), cell in zip(_field_kinds(kind), row):
         if cell is None:
             if not optional:
                 raise ValueError(f"{name} is empty")
-        elif field_kind is datetime:
-            value = datetime.fromisoformat(cell)
-        elif issubclass(field_kind, enum.Enum):
-            value = field_kind(cell)
-        elif not isinstance(cell, field_kind):
+            values[name] = None
+        elif read is not None:
+            values[name] = read(cell)
+        elif isinstance(cell, field_kind):
+            values[name] = cell
+        else:
             raise ValueError(f"{name} holds {cell!r}")
-        values[name] = value
     return kind(**values)
 
 
 @cache
-def _field_kinds(kind: type) -> dict[str, tuple[type, bool]]:
-    """Each field's name: (the type it holds, whether it may be None), from its annotation."""
+def _values_of(kind: type) -> Callable[[Any], tuple]:
+    """A function that gives a record's field values, in the fields' order, as a tuple."""
+    names = [field.name for field in dataclasses.fields(kind)]
+    getter = operator.attrgetter(*names)
+    return getter if len(names) > 1 else lambda record: (getter(record),)
+
+
+@cache
+def _field_kinds(kind: type) -> tuple[tuple[str, type, Callable[[Any], object] | None, bool], ...]:
+    """Each field's name, the type it holds, what reads it from its cell (None: the cell is the
+    value, if it is of that type) and whether it may be None; from the annotations."""
     hints = typing.get_type_hints(kind)
-    kinds = {}
+    kinds = []
     for field in dataclasses.fields(kind):
         hint = hints[field.name]
         args = typing.get_args(hint)
-        held = [arg for arg in args if arg is not type(None)] or [hint]
-        kinds[field.name] = (held[0], type(None) in args)
-    return kinds
+        held = ([arg for arg in args if arg is not type(None)] or [hint])[0]
+        read = datetime.fromisoformat if held is datetime else held if issubclass(held, enum.Enum) else None
+        kinds.append((field.name, held, read, type(None) in args))
+    return tuple(kinds)
 
 
 # -- the open file ---------------------------------------------------------------------------------

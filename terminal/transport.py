@@ -14,18 +14,23 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import time
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Callable, Protocol
 
 import serial
 
+from protocol.link import wire_time
 from terminal.capture_file import Tap
 
 try:
     from termios import error as _TermiosError
 except ImportError:  # not a POSIX system: pyserial raises only its own errors there
     _TermiosError = OSError  # type: ignore[assignment,misc]
+
+# The most one read takes from a port whose descriptor is read directly: a maximal frame and more.
+_READ_SIZE = 8192
 
 # What opening, reading or writing a port can raise: pyserial's own errors are OSErrors, a bad
 # setting is a ValueError, and a device that is not a tty can fail in termios.
@@ -170,6 +175,7 @@ class SerialLine:
         self._backoff = backoff or Backoff()
         self._wait_until_sent = wait_until_sent
         self._port: Any = None
+        self._fd: int | None = None  # the port's descriptor, while it is read directly (see read)
         self._opened_at: float | None = None
         self._next_attempt = 0.0
         self.last_problem: str | None = None
@@ -194,6 +200,7 @@ class SerialLine:
         self._opened_at = self.clock()
         self.last_problem = None
         self._holders = None
+        self._fd = _descriptor_of(self._port)
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -206,12 +213,26 @@ class SerialLine:
         except _PORT_ERRORS as exc:
             raise self.failed(f"write failed: {exc}") from None
 
-    def read(self, timeout: float) -> bytes:
-        """Bytes that arrive within `timeout` seconds (at least one, or none at the deadline)."""
+    def read(self, timeout: float, *, awaited: int = 0) -> bytes:
+        """Bytes that arrive within `timeout` seconds (at least one, or none at the deadline).
+
+        `awaited`: bytes of a frame known to be on their way (its LEN has arrived). They cannot
+        arrive sooner than the line's speed lets them, so the read first waits that long (within
+        `timeout`) and then takes them at once, instead of waking for every burst the port hands
+        over (a pty cable's every millisecond, a USB adapter's latency timer): a frame is read in
+        one or two wake-ups instead of one per burst, and each wake-up of a busy process costs
+        more than the bytes it reads."""
         self.open()
+        timeout = max(timeout, 0.0)
+        if awaited > 0 and timeout > 0:
+            pause = min(wire_time(awaited, self.baud), timeout)
+            if pause > 0:
+                time.sleep(pause)
+                timeout -= pause
+        if self._fd is not None:
+            return self._read_descriptor(self._fd, timeout)
         port = self._port
         try:
-            timeout = max(timeout, 0.0)
             if port.timeout != timeout:  # setting it reconfigures the port: only when it changes
                 port.timeout = timeout
             first = port.read(1)
@@ -222,8 +243,27 @@ class SerialLine:
         except _PORT_ERRORS as exc:
             raise self.failed(f"read failed: {exc}") from None
 
+    def _read_descriptor(self, fd: int, timeout: float) -> bytes:
+        """read() of a local serial port or pty: one select and one read of all that is there.
+        pyserial's own read takes five system calls for the same (two selects, two reads and the
+        count of waiting bytes) and reconfigures the port whenever the timeout changes, which on
+        the host's serving loop was most of a read's cost. Its descriptor is non-blocking."""
+        try:
+            if not select.select((fd,), (), (), timeout)[0]:
+                return b""
+            data = os.read(fd, _READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return b""
+        except OSError as exc:  # EIO: the other end of a pty is gone, or the adapter was unplugged
+            raise self.failed(f"read failed: {exc}") from None
+        if not data:  # readable yet empty, as pyserial reports it too
+            raise self.failed("read failed: the device reports readiness to read but returned no data (device "
+                              "disconnected or multiple access on port?)")
+        return data
+
     def close(self) -> None:
         port, self._port = self._port, None
+        self._fd = None
         if port is not None:
             try:
                 port.close()
@@ -244,11 +284,24 @@ class SerialLine:
         return LineDown(f"{self.url}: {problem}")
 
 
+def _descriptor_of(port: Any) -> int | None:
+    """The descriptor to read `port` from directly: a local serial port or pty that pyserial opened
+    (non-blocking, as pyserial always opens them on POSIX systems); None for any other kind (a
+    socket:// URL, a loop://, a test's fake), which is read through pyserial."""
+    posix = getattr(serial, "serialposix", None)
+    if posix is None or type(port) is not posix.Serial:
+        return None
+    fd = getattr(port, "fd", None)
+    return fd if isinstance(fd, int) else None
+
+
 class Pumpable(Protocol):
     """What the driver needs of a sans-I/O connection: TerminalConnection, HostConnection and
     protocol.link.Link all are."""
 
     def receive_data(self, data: bytes, now: float) -> None: ...
+    @property
+    def awaited(self) -> int: ...
     def next_event(self) -> Any: ...
     def data_to_send(self) -> bytes: ...
     def get_timer(self) -> float | None: ...
@@ -275,6 +328,11 @@ class LinkDriver:
     busy_read: float = BUSY_READ
     idle_read: float = IDLE_READ
     tap: Tap | None = None
+
+    def __post_init__(self) -> None:
+        # A serial line waits for the rest of a frame it has begun to receive (SerialLine.read);
+        # the scripted lines of tests hand out what they hold, in the chunks they were given.
+        self._gathers = isinstance(self.line, SerialLine)
 
     def write(self, data: bytes) -> None:
         if data:
@@ -319,7 +377,8 @@ class LinkDriver:
             wait = min(max(min(due) - now, 0.0), self.busy_read)
         else:
             wait = self.busy_read if waiting else self.idle_read
-        data = self.line.read(wait)
+        awaited = connection.awaited if self._gathers else 0
+        data = self.line.read(wait, awaited=awaited) if awaited else self.line.read(wait)
         now = self.clock()
         if data:
             if self.tap is not None:

@@ -188,3 +188,14 @@ def test_every_good_frame_is_delivered_once_in_order(stream, chunk_size):
     reader.handle_timer(now + 1.0)
     delivered += [e.raw for e in iter(reader.next_event, None) if isinstance(e, GoodFrame)]
     assert delivered == good
+
+
+def test_awaited_counts_the_bytes_still_to_come_of_a_frame_whose_length_has_arrived():
+    reader = FrameReader(T_CHAR)
+    assert reader.awaited == 0
+    reader.receive_data(ECHO[:2], now=0.0)  # STX and half of LEN: its size is not known yet
+    assert reader.awaited == 0
+    reader.receive_data(ECHO[2:10], now=0.0)
+    assert reader.awaited == len(ECHO) - 10
+    reader.receive_data(ECHO[10:], now=0.0)
+    assert reader.awaited == 0 and list(iter(reader.next_event, None)) == [GoodFrame(ECHO)]

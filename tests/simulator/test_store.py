@@ -198,3 +198,25 @@ def test_a_damaged_row_is_a_store_error_that_says_what_to_do(tmp_path: Path) -> 
         store.appointments()
     assert "host.db: a row of its appointment table is damaged (" in str(refused.value)
     assert "restore a copy, or start the host on a new --db file" in str(refused.value)
+
+
+def test_a_key_another_program_changes_is_used_at_once(tmp_path: Path) -> None:
+    # The running host keeps the terminals it has read; `pos-sim db reset` in another process must
+    # still take effect with the next request, as it did when every request read the row.
+    path = tmp_path / "host.db"
+    new_key = bytes(reversed(KEY))
+    with HostStore(path) as host, HostStore(path) as other:
+        host.load(vector_data())
+        assert host.key_for(TID) == KEY
+        other.reset(vector_data(terminals=(Terminal(TID, MERCHANT_ID, new_key),)))
+        assert host.key_for(TID) == new_key
+        other.reset(vector_data(terminals=()))
+        assert host.key_for(TID) is None and host.terminal(TID) is None
+
+
+def test_the_store_is_durable_against_the_hosts_crash_without_waiting_for_the_disk(tmp_path: Path) -> None:
+    # synchronous=NORMAL (1): a commit is written to the system before it returns, so a killed host
+    # keeps it (tests/simulator/test_cli.py kills one); the terminal's journal keeps FULL (2).
+    with HostStore(tmp_path / "host.db") as store:
+        assert store.read("PRAGMA synchronous") == [(1,)]
+        assert store.read("PRAGMA journal_mode") == [("wal",)]

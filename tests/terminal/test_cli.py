@@ -290,6 +290,19 @@ def test_the_app_paints_its_menu_before_it_loads_the_protocol_the_journal_or_the
     assert result.stdout.split() == ["screens", "screens.plugin"]
 
 
+def test_the_demo_terminal_reads_no_toml_before_its_menu():
+    # With no config file there is nothing to parse: tomllib loads with the first config read.
+    script = (
+        "import sys, terminal.cli, terminal.shell\n"
+        "from terminal.runtime import read_config\n"
+        "read_config(None, None)\n"
+        "print('tomllib' in sys.modules)\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "POS_TERMINAL_CONFIG"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True, env=env)
+    assert result.stdout.split() == ["False"]
+
+
 def test_both_commands_print_the_package_version():
     from importlib.metadata import version
 

@@ -60,7 +60,9 @@ def test_a_recorded_attempt_survives_reopening(tmp_path: Path) -> None:
 
 def test_the_journal_file_is_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
-    Journal.open(path).close()
+    with Journal.open(path) as journal:
+        # FULL (2): an attempt recorded is on disk before the request leaves, power cut or not.
+        assert journal.read("PRAGMA synchronous") == [(2,)]
     with sqlite3.connect(path) as other:
         assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

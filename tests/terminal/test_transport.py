@@ -176,3 +176,52 @@ def test_a_client_given_another_line_talks_over_that_one(tmp_path):
         with pytest.raises(LinkFailure):  # nobody answers on the scripted line
             client.echo()
     assert first.written == [] and second.written  # the request went out on the new line
+
+
+class RecordingSerialLine(SerialLine):
+    """A SerialLine whose reads hand out queued chunks and note the bytes the driver said it awaits."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__("scripted", 115200, clock=clock)
+        self.incoming: deque[bytes] = deque()
+        self.awaited: list[int] = []
+
+    def read(self, timeout: float, *, awaited: int = 0) -> bytes:
+        self.awaited.append(awaited)
+        return self.incoming.popleft() if self.incoming else b""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+
+def test_the_driver_tells_a_serial_line_how_much_of_a_frame_is_still_on_its_way():
+    clock = Clock()
+    line = RecordingSerialLine(clock)
+    host = HostConnection(lambda tid: KEY, timers=TIMERS)
+    driver = LinkDriver(line, host, clock=clock)
+    request = encode_message_frame(EchoRequest(T0), seq=1, tid=TID, key=KEY)
+    line.incoming.extend([request[:10], request[10:]])
+    assert driver.step() == []
+    [received] = driver.step()
+    assert line.awaited == [0, len(request) - 10]  # the second read may wait for all the rest
+    assert received.request == EchoRequest(T0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pty whose other end closes reads EIO on Linux")
+def test_a_pty_is_read_directly_and_its_other_end_closing_is_a_line_down():
+    controller, device = os.openpty()
+    line = SerialLine(os.ttyname(device), 115200)
+    try:
+        line.open()
+        os.write(controller, b"\x06\x15")
+        assert line.read(1.0) == b"\x06\x15"  # both bytes in one read
+        assert line.read(0) == b""
+        os.close(controller)
+        controller = -1
+        with pytest.raises(LineDown, match="read failed"):
+            line.read(1.0)
+    finally:
+        line.close()
+        if controller >= 0:
+            os.close(controller)
+        os.close(device)
