@@ -6,16 +6,24 @@ resuming), shows one line or all, and Enter opens the selected entry's bytes."""
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.cache import LRUCache
+from textual.coordinate import Coordinate
+from textual.strip import Strip
+from textual.widgets import DataTable
 
 from protocol.trace import describe_record
 from simulator.console.dialogs import FrameBytes
+from simulator.console.live import LiveText, PaintedWhenShown
 from simulator.host_activity import TrafficEntry
 
 ARROWS = {"rx": "<-", "tx": "->"}
@@ -23,6 +31,37 @@ TROUBLE = {"nak", "bad-frame", "noise", "abandoned", "send-failed", "stray-ack",
 # A full table is cut back to this share of the cap at once: one rebuild now and then costs less
 # than removing a row for every row added.
 TRIM_TO = 0.9
+LINES_KEPT = 400  # painted lines kept: a tall screen's worth, with the cursor on and off each
+
+
+class OneLine:
+    """A cell of words on one line, drawn from the segments worked out the first time: a Text
+    cell is wrapped and justified again on every paint, which is most of what painting a new
+    row costs. Shows as Text does (its styles; right-justified when asked); reads as its words."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+        self.width = text.cell_len
+        self._segments: list[Segment] | None = None
+
+    def __str__(self) -> str:
+        return self.text.plain
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OneLine) and other.text == self.text
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.width, self.width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self._segments is None:
+            flat = Text()
+            flat.append_text(self.text)  # the text's own style becomes a span: render() reads only spans
+            self._segments = list(flat.render(console))
+        room = options.max_width - self.width
+        if room > 0 and self.text.justify == "right":
+            yield Segment(" " * room)
+        yield from self._segments
 
 
 def entry_time(entry: TrafficEntry) -> str:
@@ -39,10 +78,41 @@ def entry_words(entry: TrafficEntry) -> Text:
 
 
 class TrafficTable(DataTable):
-    pass
+    """A DataTable that keeps each painted line of an entry for as long as nothing that shows in
+    it changes. DataTable throws all its painted lines away whenever a row is added, so a table
+    growing at every poll would paint every visible row again each time; an entry's row never
+    changes once added, so its line is kept, keyed by what it is drawn from: the row, the column
+    widths, the width and horizontal scroll, the cursor or mouse on that row, the table's focus
+    and style."""
+
+    def __init__(self, *, id: str | None = None, cursor_type: str = "row") -> None:
+        super().__init__(id=id, cursor_type=cursor_type)  # type: ignore[arg-type]
+        self._lines: LRUCache[tuple, Strip] = LRUCache(LINES_KEPT)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = y + scroll_y - 1 if y else -1  # line 0 is the header; every row is one line high
+        if row >= self.row_count:
+            return super().render_line(y)
+        row_key = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value if row >= 0 else None
+        key = (
+            row_key,
+            self.size.width,
+            scroll_x,
+            tuple(column.get_render_width(self) for column in self.ordered_columns),
+            self.cursor_coordinate if self.cursor_coordinate.row == row else None,
+            self.hover_coordinate if self.hover_coordinate.row == row else None,
+            self.cursor_type,
+            self.get_pseudo_class_state(),
+            self.rich_style,
+        )
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = super().render_line(y)
+        return line
 
 
-class TrafficPanel(Vertical):
+class TrafficPanel(PaintedWhenShown, Vertical):
     BINDINGS = [
         Binding("f", "follow", "follow/pause"),
         Binding("l", "next_line", "line filter"),
@@ -60,7 +130,7 @@ class TrafficPanel(Vertical):
         self.shown_up_to = 0  # the number of the newest entry the table was given
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="traffic-status")
+        yield LiveText(id="traffic-status")
         table = TrafficTable(id="traffic-table", cursor_type="row")
         table.add_column("#", key="number")
         table.add_column("time", key="time")
@@ -68,7 +138,7 @@ class TrafficPanel(Vertical):
         table.add_column("", key="arrow")
         table.add_column("what", key="what")
         yield table
-        yield Static("", id="traffic-detail")
+        yield LiveText(id="traffic-detail")
 
     def on_mount(self) -> None:
         self._say()
@@ -76,9 +146,13 @@ class TrafficPanel(Vertical):
     # -- fed by the app's poll
 
     def add(self, entries: list[TrafficEntry], missed: int) -> None:
+        """Kept at once; painted if the tab shows, else when it comes up."""
         self.kept.extend(entries)
         self.received += len(entries)
         self.missed += missed
+        self.repaint()
+
+    def paint(self) -> None:
         if self.following:
             self._show_new()
         self._say()
@@ -92,20 +166,27 @@ class TrafficPanel(Vertical):
         return self.line is None or entry.url == self.line
 
     def _row(self, entry: TrafficEntry) -> tuple:
+        """The cells: words, never read as markup, each on one line."""
         return (
-            Text(str(entry.number), justify="right"),
-            entry_time(entry),
-            str(self._line_number(entry) or "?"),
-            ARROWS.get(entry.record.direction, entry.record.direction),
-            entry_words(entry),
+            OneLine(Text(str(entry.number), justify="right")),
+            OneLine(Text(entry_time(entry))),
+            OneLine(Text(str(self._line_number(entry) or "?"))),
+            OneLine(Text(ARROWS.get(entry.record.direction, entry.record.direction))),
+            OneLine(entry_words(entry)),
         )
+
+    def _newer(self) -> list[TrafficEntry]:
+        """The kept entries not given to the table yet, oldest first (looked for from the newest)."""
+        newer = list(itertools.takewhile(lambda entry: entry.number > self.shown_up_to, reversed(self.kept)))
+        newer.reverse()
+        return newer
 
     def _show_new(self) -> None:
         table = self.query_one(TrafficTable)
         if self.kept and self.kept[0].number > self.shown_up_to + 1 and self.shown_up_to:
             self._rebuild()  # some were dropped before they were shown: start from what is kept
             return
-        new = [entry for entry in self.kept if entry.number > self.shown_up_to] if self.kept else []
+        new = self._newer()
         if not new:
             return
         self.shown_up_to = new[-1].number
@@ -138,9 +219,9 @@ class TrafficPanel(Vertical):
         if self.following:
             state = "following the newest"
         else:
-            waiting = sum(1 for entry in self.kept if entry.number > self.shown_up_to)
+            waiting = len(self._newer())
             state = f"PAUSED, {waiting} newer waiting"
-        self.query_one("#traffic-status", Static).update(
+        self.query_one("#traffic-status", LiveText).say(
             f"{state} · {where} · keeps the newest {self.cap}; {self.dropped} older dropped"
         )
 
@@ -170,7 +251,7 @@ class TrafficPanel(Vertical):
         entry = self._entry(int(message.row_key.value or 0))
         if entry is not None:
             arrow = ARROWS.get(entry.record.direction, entry.record.direction)
-            self.query_one("#traffic-detail", Static).update(
+            self.query_one("#traffic-detail", LiveText).say(
                 f"#{entry.number} line {self._line_number(entry)} {arrow} {describe_record(entry.record)}"
             )
 

@@ -23,7 +23,8 @@ def shown(key: str):
         await pilot.press(key)
         app = pilot.app
         await wait_until(pilot, lambda: app.appointments_panel.appointments != [], "the store read")
-        await wait_until(pilot, lambda: app.traffic_panel.query_one(DataTable).row_count > 0, "the traffic")
+        # Taken by the traffic panel (it paints only while its tab shows).
+        await wait_until(pilot, lambda: app.traffic_panel.received > 0, "the traffic")
         await pilot.pause()
 
     return setup
