@@ -126,8 +126,7 @@ class ConsoleApp(App[int]):
         entries, missed = activity.traffic_after(self.traffic_seen)
         if entries:
             self.traffic_seen = entries[-1].number
-        if entries or missed:
-            self.traffic_panel.add(entries, missed)
+        self.traffic_panel.add(entries, missed)
         lines = activity.lines()
         self.lines_panel.show(lines)
         self.header.show(

@@ -7,6 +7,7 @@ resuming), shows one line or all, and Enter opens the selected entry's bytes."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections import deque
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -31,6 +32,7 @@ TROUBLE = {"nak", "bad-frame", "noise", "abandoned", "send-failed", "stray-ack",
 # A full table is cut back to this share of the cap at once: one rebuild now and then costs less
 # than removing a row for every row added.
 TRIM_TO = 0.9
+TABLE_SECONDS = 0.3  # the table takes new rows at most this often while following
 LINES_KEPT = 400  # painted lines kept: a tall screen's worth, with the cursor on and off each
 
 
@@ -128,6 +130,8 @@ class TrafficPanel(PaintedWhenShown, Vertical):
         self.following = True
         self.line: str | None = None  # the one port shown, or None: all
         self.shown_up_to = 0  # the number of the newest entry the table was given
+        self._table_at = -TABLE_SECONDS  # when (monotonic) the table last took new rows
+        self._rows_waiting = False  # new rows wait for the next batch
 
     def compose(self) -> ComposeResult:
         yield LiveText(id="traffic-status")
@@ -146,15 +150,24 @@ class TrafficPanel(PaintedWhenShown, Vertical):
     # -- fed by the app's poll
 
     def add(self, entries: list[TrafficEntry], missed: int) -> None:
-        """Kept at once; painted if the tab shows, else when it comes up."""
+        """Called on every poll: what is new is kept at once; painted if the tab shows, else
+        when it comes up."""
         self.kept.extend(entries)
         self.received += len(entries)
         self.missed += missed
-        self.repaint()
+        if entries or missed or self._rows_waiting:
+            self.repaint()
 
     def paint(self) -> None:
         if self.following:
-            self._show_new()
+            # A growing table lays the screen out again at each paint: while the traffic flows,
+            # it takes its new rows in batches of at most TABLE_SECONDS (the count on the status
+            # line keeps up at every poll).
+            now = time.monotonic()
+            self._rows_waiting = now - self._table_at < TABLE_SECONDS
+            if not self._rows_waiting:
+                self._table_at = now
+                self._show_new()
         self._say()
 
     @property
