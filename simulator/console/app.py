@@ -43,6 +43,7 @@ PANELS = (
     ("6", "data", "Data"),
 )
 PANEL_KEYS = Binding.Group("panels", compact=True)
+STORE_PANELS = ("appointments", "data")  # the panels that show the store
 
 
 class ConsoleApp(App[int]):
@@ -82,6 +83,7 @@ class ConsoleApp(App[int]):
         self.wall = wall
         self.traffic_seen = 0  # the number of the newest traffic entry taken from the feed
         self.store_seen: int | None = None  # the store version last read (None: never read)
+        self.showing = "lines"  # the panel whose tab is up
 
         ports = server.ports
         # Held, not queried: the poll reaches them whichever screen (a dialog) is on top.
@@ -135,8 +137,13 @@ class ConsoleApp(App[int]):
         self.faults_panel.show()
         self.clock_panel.show()
         self.appointments_panel.clock_moved()
-        version = activity.store_version
-        if version != self.store_seen:  # the host says so after each cancel it decides
+        self._read_store_if_shown()
+
+    def _read_store_if_shown(self) -> None:
+        """The store is read again when the host says it changed (after each cancel it decides),
+        and only while a panel that shows it is up: 32 busy lines change it many times a second."""
+        version = self.activity.store_version
+        if version != self.store_seen and self.showing in STORE_PANELS:
             self.store_seen = version
             self.read_store()
 
@@ -172,11 +179,13 @@ class ConsoleApp(App[int]):
             self._show_panel(message.pane.id)
 
     def _show_panel(self, pane: str) -> None:
+        self.showing = pane
         for name, panel in self.panels.items():
             if name != pane:
                 panel.set_showing(False)
         self.panels[pane].set_showing(True)  # painted with what it was told while hidden
         self._focus_panel(pane)
+        self._read_store_if_shown()
 
     def _focus_panel(self, pane: str) -> None:
         panel = self.screen.query_one(f"#{pane}-panel")

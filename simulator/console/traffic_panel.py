@@ -236,6 +236,7 @@ class TrafficPanel(PaintedWhenShown, Vertical):
             state = f"PAUSED, {waiting} newer waiting"
         self.query_one("#traffic-status", LiveText).say(
             f"{state} · {where} · keeps the newest {self.cap}; {self.dropped} older dropped"
+            + (f", {self.missed} of them before they were shown" if self.missed else "")
         )
 
     # -- keys
