@@ -29,9 +29,11 @@ from simulator.host_activity import TrafficEntry
 
 ARROWS = {"rx": "<-", "tx": "->"}
 TROUBLE = {"nak", "bad-frame", "noise", "abandoned", "send-failed", "stray-ack", "stray-nak"}
-# A full table is cut back to this share of the cap at once: one rebuild now and then costs less
-# than removing a row for every row added.
-TRIM_TO = 0.9
+# The table holds the newest TABLE_ROWS of the entries kept (the line filter picks from all of
+# them): filling a table costs in proportion to its rows, and a full one is filled again, cut back
+# to TRIM_TO of that at once, which costs less than removing a row for every row added.
+TABLE_ROWS = 1000
+TRIM_TO = 0.5
 TABLE_SECONDS = 0.3  # the table takes new rows at most this often while following
 LINES_KEPT = 400  # painted lines kept: a tall screen's worth, with the cursor on and off each
 
@@ -124,6 +126,7 @@ class TrafficPanel(PaintedWhenShown, Vertical):
         super().__init__(id=id)
         self.ports = ports
         self.cap = cap
+        self.rows = min(cap, TABLE_ROWS)  # the most rows the table holds
         self.kept: deque[TrafficEntry] = deque(maxlen=cap)
         self.received = 0  # entries this panel got from the feed
         self.missed = 0  # entries the feed dropped before the panel took them
@@ -196,28 +199,26 @@ class TrafficPanel(PaintedWhenShown, Vertical):
 
     def _show_new(self) -> None:
         table = self.query_one(TrafficTable)
-        if self.kept and self.kept[0].number > self.shown_up_to + 1 and self.shown_up_to:
-            self._rebuild()  # some were dropped before they were shown: start from what is kept
+        new = [entry for entry in self._newer() if self._wanted(entry)]
+        newest = self.kept[-1].number if self.kept else 0
+        # Some were dropped before they were shown, or more came than the table holds: start
+        # again from the newest kept.
+        dropped_unshown = self.shown_up_to and self.kept and self.kept[0].number > self.shown_up_to + 1
+        if dropped_unshown or table.row_count + len(new) > self.rows:
+            self._rebuild(keep=max(1, int(self.rows * TRIM_TO)) if not dropped_unshown else None)
             return
-        new = self._newer()
-        if not new:
-            return
-        self.shown_up_to = new[-1].number
+        self.shown_up_to = newest
         for entry in new:
-            if self._wanted(entry):
-                table.add_row(*self._row(entry), key=str(entry.number))
-        if table.row_count > self.cap:
-            self._rebuild(keep=int(self.cap * TRIM_TO))
-            return
-        self._to_newest()
+            table.add_row(*self._row(entry), key=str(entry.number))
+        if new:
+            self._to_newest()
 
     def _rebuild(self, keep: int | None = None) -> None:
+        """The table filled again with the newest `keep` wanted entries (or as many as it holds)."""
         table = self.query_one(TrafficTable)
         table.clear()
         wanted = [entry for entry in self.kept if self._wanted(entry)]
-        if keep is not None:
-            wanted = wanted[-keep:]
-        for entry in wanted:
+        for entry in wanted[-(keep or self.rows):]:
             table.add_row(*self._row(entry), key=str(entry.number))
         self.shown_up_to = self.kept[-1].number if self.kept else 0
         self._to_newest()
