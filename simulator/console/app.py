@@ -4,6 +4,7 @@ second, taking everything new at once, and reads the store in a worker when it c
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from simulator.serve import HostServer
 from terminal.exit_codes import EXIT_DONE
 
 POLL_SECONDS = 0.1  # the screen follows the host at most ten times a second
+SWITCH_SECONDS = 0.0001
 
 # (key, pane id, title)
 PANELS = (
@@ -41,6 +43,7 @@ PANELS = (
     ("6", "data", "Data"),
 )
 PANEL_KEYS = Binding.Group("panels", compact=True)
+STORE_PANELS = ("appointments", "data")  # the panels that show the store
 
 
 class ConsoleApp(App[int]):
@@ -80,6 +83,7 @@ class ConsoleApp(App[int]):
         self.wall = wall
         self.traffic_seen = 0  # the number of the newest traffic entry taken from the feed
         self.store_seen: int | None = None  # the store version last read (None: never read)
+        self.showing = "lines"  # the panel whose tab is up
 
         ports = server.ports
         # Held, not queried: the poll reaches them whichever screen (a dialog) is on top.
@@ -91,20 +95,23 @@ class ConsoleApp(App[int]):
         self.clock_panel = ClockPanel(clock, wall, id="clock-panel")
         self.data_panel = DataPanel(server, data_path, id="data-panel")
 
+        self.panels = dict(zip((pane for _, pane, _ in PANELS), (
+            self.lines_panel, self.traffic_panel, self.appointments_panel, self.faults_panel, self.clock_panel,
+            self.data_panel,
+        )))
+
     def compose(self) -> ComposeResult:
         yield self.header
-        panels = (self.lines_panel, self.traffic_panel, self.appointments_panel, self.faults_panel,
-                  self.clock_panel, self.data_panel)
         with TabbedContent(initial="lines"):
-            for (key, pane, title), panel in zip(PANELS, panels):
+            for (key, pane, title), panel in zip(PANELS, self.panels.values()):
                 with TabPane(f"{key} {title}", id=pane):
                     yield panel
         yield Footer()
 
     def on_mount(self) -> None:
+        self.action_panel("lines")
         self.poll()
         self.set_interval(POLL_SECONDS, self.poll)
-        self.action_panel("lines")
 
     # -- the poll: everything new at once
 
@@ -115,12 +122,13 @@ class ConsoleApp(App[int]):
             pass  # the app is closing: its widgets are going
 
     def _poll(self) -> None:
+        """Every panel is told what is new; only the one showing paints it (the others paint
+        what they were told when their tab comes up)."""
         activity = self.activity
         entries, missed = activity.traffic_after(self.traffic_seen)
         if entries:
             self.traffic_seen = entries[-1].number
-        if entries or missed:
-            self.traffic_panel.add(entries, missed)
+        self.traffic_panel.add(entries, missed)
         lines = activity.lines()
         self.lines_panel.show(lines)
         self.header.show(
@@ -129,8 +137,13 @@ class ConsoleApp(App[int]):
         self.faults_panel.show()
         self.clock_panel.show()
         self.appointments_panel.clock_moved()
-        version = activity.store_version
-        if version != self.store_seen:  # the host says so after each cancel it decides
+        self._read_store_if_shown()
+
+    def _read_store_if_shown(self) -> None:
+        """The store is read again when the host says it changed (after each cancel it decides),
+        and only while a panel that shows it is up: 32 busy lines change it many times a second."""
+        version = self.activity.store_version
+        if version != self.store_seen and self.showing in STORE_PANELS:
             self.store_seen = version
             self.read_store()
 
@@ -159,11 +172,20 @@ class ConsoleApp(App[int]):
 
     def action_panel(self, pane: str) -> None:
         self.screen.query_one(TabbedContent).active = pane
-        self._focus_panel(pane)
+        self._show_panel(pane)
 
     def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
         if message.pane.id:
-            self._focus_panel(message.pane.id)
+            self._show_panel(message.pane.id)
+
+    def _show_panel(self, pane: str) -> None:
+        self.showing = pane
+        for name, panel in self.panels.items():
+            if name != pane:
+                panel.set_showing(False)
+        self.panels[pane].set_showing(True)  # painted with what it was told while hidden
+        self._focus_panel(pane)
+        self._read_store_if_shown()
 
     def _focus_panel(self, pane: str) -> None:
         panel = self.screen.query_one(f"#{pane}-panel")
@@ -204,6 +226,9 @@ def run_console(
     data_path: Path | str | None = None,
 ) -> int:
     """Run the console until the technician quits (q): the exit code, 0."""
+    # The serving threads share the interpreter with the screen: a thread woken by the line waits
+    # for the screen's Python to let go at most this long (Python's default is 5 ms).
+    sys.setswitchinterval(SWITCH_SECONDS)
     app = build_console(server, clock=clock, faults=faults, activity=activity, data_path=data_path)
     code = app.run()
     return EXIT_DONE if code is None else code

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from simulator.console.live import LiveText, PaintedWhenShown
 from simulator.host_clock import ClockMode, HostClock, describe_offset
 
 MODE_WORDS = {
@@ -21,7 +22,7 @@ MODE_WORDS = {
 }
 
 
-class ClockPanel(Vertical, can_focus=True):
+class ClockPanel(PaintedWhenShown, Vertical, can_focus=True):
     BINDINGS = [
         Binding("plus,h", "step(1)", "+1 h"),
         Binding("minus", "step(-1)", "-1 h"),
@@ -35,20 +36,21 @@ class ClockPanel(Vertical, can_focus=True):
         super().__init__(id=id)
         self.clock = clock
         self.wall = wall
-        self._shown = ""
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="clock-state")
+        yield LiveText(id="clock-state")
         yield Static(
             "The host decides every answer at its own time: step it past an appointment's free-until and "
             "the next LIST shows the fee; past cancel-until and a cancel is refused as too late.",
             id="clock-help",
         )
 
-    def on_mount(self) -> None:
-        self.show()
-
     def show(self) -> None:
+        """Called on every poll and after each key: painted while the tab shows (the times tick
+        in place; the panel is laid out again only when the mode's words change)."""
+        self.repaint()
+
+    def paint(self) -> None:
         now, mode, offset = self.clock.now(), self.clock.mode, self.clock.offset
         text = "\n".join(
             [
@@ -58,9 +60,7 @@ class ClockPanel(Vertical, can_focus=True):
                 f"Machine's time:   {self.wall():%Y-%m-%d %H:%M:%S}",
             ]
         )
-        if text != self._shown:
-            self._shown = text
-            self.query_one("#clock-state", Static).update(text)
+        self.query_one("#clock-state", LiveText).say(text)
 
     def action_step(self, hours: int) -> None:
         self.clock.step(timedelta(hours=hours))

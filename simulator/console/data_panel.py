@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from simulator.console.dialogs import Confirm
+from simulator.console.live import PaintedWhenShown, set_rows
 from simulator.console.messages import DataDone
 from simulator.data import ServiceAppointment
 from simulator.report import words
@@ -32,7 +33,7 @@ def loaded_words(summary: LoadSummary, data_path: Path | None) -> str:
     return text
 
 
-class DataPanel(Vertical):
+class DataPanel(PaintedWhenShown, Vertical):
     BINDINGS = [
         Binding("b", "booked", "booked again"),
         Binding("r", "reload", "reload data file"),
@@ -56,14 +57,16 @@ class DataPanel(Vertical):
         yield table
 
     def show(self, appointments: list[ServiceAppointment]) -> None:
+        """The store as a worker read it: painted now if the tab shows, else when it comes up."""
         self.appointments = appointments
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for a in appointments:
-            table.add_row(a.appt_id, words(a.status.name), f"{a.scheduled_at:%Y-%m-%d %H:%M}", a.merchant_id, key=a.appt_id)
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1), scroll=False)
+        self.repaint()
+
+    def paint(self) -> None:
+        set_rows(
+            self.query_one(DataTable),
+            [(a.appt_id, (a.appt_id, words(a.status.name), f"{a.scheduled_at:%Y-%m-%d %H:%M}", a.merchant_id))
+             for a in self.appointments],
+        )
 
     @property
     def selected(self) -> ServiceAppointment | None:

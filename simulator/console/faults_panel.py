@@ -16,6 +16,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from simulator.console.dialogs import AskNumber, Preset
+from simulator.console.live import LiveText, PaintedWhenShown
 from simulator.faults import Fault, FaultBoard, FaultKind
 
 MOST_MS = 600_000  # ten minutes: longer than any terminal waits
@@ -79,7 +80,7 @@ class FaultChoices(OptionList):
     pass
 
 
-class FaultsPanel(Vertical):
+class FaultsPanel(PaintedWhenShown, Vertical):
     BINDINGS = [
         Binding("o", "toggle_once", "next answer/until cleared"),
         Binding("a", "toggle_cancels_only", "any answer/cancels only"),
@@ -96,8 +97,8 @@ class FaultsPanel(Vertical):
         self._shown: tuple | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="faults-active")
-        yield Static("", id="faults-lasting")
+        yield LiveText(id="faults-active")
+        yield LiveText(id="faults-lasting")
         yield FaultChoices(*(self._option(choice) for choice in CHOICES), id="faults-choices", compact=True)
         yield Static("", id="faults-wire")
 
@@ -109,21 +110,25 @@ class FaultsPanel(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(FaultChoices).highlighted = 0
-        self.show()
 
     def show(self) -> None:
-        """The fault in force (it may have been used up by an answer since) and the settings."""
-        active, applied = self.board.active, self.board.applied
-        state = (active, applied, self.once, self.cancels_only)
-        if state == self._shown:
-            return
-        self._shown = state
+        """Called on every poll and after each key: painted while the tab shows and the fault in
+        force (it may have been used up by an answer since) or the settings changed."""
+        if self._state() != self._shown:
+            self.repaint()
+
+    def _state(self) -> tuple:
+        return (self.board.active, self.board.applied, self.once, self.cancels_only)
+
+    def paint(self) -> None:
+        self._shown = state = self._state()
+        active, applied = state[0], state[1]  # as one reading: the serving threads change them
         now = "Now: answering normally" if active is None else f"Now: {active.describe()}"
-        self.query_one("#faults-active", Static).update(f"{now} · answers changed by faults so far: {applied}")
+        self.query_one("#faults-active", LiveText).say(f"{now} · answers changed by faults so far: {applied}")
         self.query_one("#faults-active").set_class(active is not None, "-fault")
         answer = "cancel answer" if self.cancels_only else "answer"
         lasting = f"the next {answer} only" if self.once else f"every {answer} until cleared"
-        self.query_one("#faults-lasting", Static).update(
+        self.query_one("#faults-lasting", LiveText).say(
             f"A fault set now lasts for {lasting} (o switches; a: any answer or cancels only)."
         )
 

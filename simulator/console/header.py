@@ -7,8 +7,8 @@ from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Static
 
+from simulator.console.live import LiveText
 from simulator.faults import Fault
 from simulator.host_activity import LineState, LineStatus
 from simulator.host_clock import ClockMode
@@ -31,18 +31,20 @@ def lines_words(lines: list[LineStatus], total: int) -> str:
 
 class HostHeader(Horizontal):
     def compose(self) -> ComposeResult:
-        yield Static("", id="header-clock")
-        yield Static(NORMAL, id="header-fault")
-        yield Static("", id="header-lines")
+        yield self.clock
+        yield self.fault
+        yield self.lines
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown: dict[str, str] = {}
+        self.clock = LiveText(id="header-clock")
+        self.fault = LiveText(NORMAL, id="header-fault")
+        self.lines = LiveText(id="header-lines")
 
     def show(self, clock: str, fault: Fault | None, lines: str) -> None:
-        """Called ten times a second: a part is redrawn only when its words change."""
-        for widget_id, text in (("#header-clock", clock), ("#header-fault", fault_words(fault)), ("#header-lines", lines)):
-            if self._shown.get(widget_id) != text:
-                self._shown[widget_id] = text
-                self.query_one(widget_id, Static).update(text)
-        self.query_one("#header-fault").set_class(fault is not None, "-fault")
+        """Called ten times a second: a part is redrawn only when its words change, and the line
+        laid out again only when a part's width does (the clock ticking is a repaint)."""
+        self.clock.say(clock)
+        self.fault.say(fault_words(fault))
+        self.lines.say(lines)
+        self.fault.set_class(fault is not None, "-fault")

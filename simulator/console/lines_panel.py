@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from simulator.console.live import LiveText, PaintedWhenShown, set_rows
 from simulator.host_activity import LineState, LineStatus
 
 COLUMNS = ("line", "port", "state", "baud", "in", "out", "NAKs in/out", "resends", "last seen")
@@ -27,10 +28,11 @@ def line_row(number: int, line: LineStatus) -> tuple[str, ...]:
     )
 
 
-class LinesPanel(Vertical):
+class LinesPanel(PaintedWhenShown, Vertical):
     def __init__(self, ports: list[str], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ports = ports
+        self.lines: list[LineStatus] = []
         self._shown: list[LineStatus] | None = None
 
     def compose(self) -> ComposeResult:
@@ -42,23 +44,24 @@ class LinesPanel(Vertical):
         table: DataTable = DataTable(id="lines-table", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
-        yield Static("", id="lines-problems")
+        yield LiveText(id="lines-problems")
 
     def show(self, lines: list[LineStatus]) -> None:
-        if lines == self._shown:
-            return
-        self._shown = lines
+        """Called on every poll: painted when the tab shows and the lines changed."""
+        self.lines = lines
+        if lines != self._shown:
+            self.repaint()
+
+    def paint(self) -> None:
+        lines = self._shown = self.lines
         known = {line.url: line for line in lines}
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for number, url in enumerate(self.ports, start=1):
-            table.add_row(*line_row(number, known.get(url) or LineStatus(url, 0)), key=url)
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1), scroll=False)
+        set_rows(
+            self.query_one(DataTable),
+            [(url, line_row(number, known.get(url) or LineStatus(url, 0))) for number, url in enumerate(self.ports, start=1)],
+        )
         problems = [
             f"line {number} ({url}) {known[url].state}: {known[url].problem or 'no reason given'}; the host tries again"
             for number, url in enumerate(self.ports, start=1)
             if url in known and known[url].state != LineState.OPEN and known[url].problem
         ]
-        self.query_one("#lines-problems", Static).update("\n".join(problems))
+        self.query_one("#lines-problems", LiveText).say("\n".join(problems))
