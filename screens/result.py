@@ -133,7 +133,10 @@ class ResultScreen(KeypadScreen):
         )
         if not self.voucher_status:
             # Said from the first frame: set once the screen is up, it would cost a layout more.
-            self.voucher_status = self.t("result.voucher.kept" if self.context.printer is None else "result.voucher.printing")
+            if self.context.printer is None:
+                self.voucher_status = self.t("result.voucher.kept")
+            else:
+                self.voucher_status = self.t("result.voucher.printing")
         yield Prose(self.voucher_status, id="voucher-status")
 
     def _unknown_body(self) -> ComposeResult:
