@@ -37,6 +37,9 @@ class LineStatus:
     last_activity: datetime | None = None
 
 
+HostNote = tuple[int, datetime, str]  # number, the machine's time, what the host would log
+
+
 @dataclass(frozen=True, slots=True)
 class TrafficEntry:
     number: int  # 1, 2, ... in the order seen, across all lines
@@ -64,7 +67,7 @@ class HostActivity:
         self._lines: dict[str, LineStatus] = {}
         self._traffic: deque[TrafficEntry] = deque(maxlen=traffic_cap)
         self._seen = 0
-        self._notes: deque[tuple[int, datetime, str]] = deque(maxlen=200)
+        self._notes: deque[HostNote] = deque(maxlen=200)
         self._noted = 0
         self._store_version = 0
 
@@ -129,7 +132,7 @@ class HostActivity:
         with self._lock:
             return self._seen
 
-    def notes_after(self, number: int) -> list[tuple[int, datetime, str]]:
+    def notes_after(self, number: int) -> list[HostNote]:
         with self._lock:
             return [note for note in self._notes if note[0] > number]
 

@@ -25,11 +25,12 @@ from simulator.console.lines_panel import LinesPanel
 from simulator.console.messages import StoreRead
 from simulator.console.traffic_panel import TrafficPanel
 from simulator.faults import FaultBoard
-from simulator.host_activity import HostActivity
+from simulator.host_activity import HostActivity, HostNote
 from simulator.host_clock import HostClock
 from simulator.serve import HostServer
 from terminal.exit_codes import EXIT_DONE
 
+NOTES_SHOWN = 6  # the host's latest notes under the lines
 POLL_SECONDS = 0.1  # the screen follows the host at most ten times a second
 SWITCH_SECONDS = 0.0001
 
@@ -81,6 +82,7 @@ class ConsoleApp(App[int]):
         self.activity = activity
         self.data_path = data_path
         self.wall = wall
+        self.notes: tuple[HostNote, ...] = ()  # the host's latest notes, oldest first
         self.traffic_seen = 0  # the number of the newest traffic entry taken from the feed
         self.store_seen: int | None = None  # the store version last read (None: never read)
         self.showing = "lines"  # the panel whose tab is up
@@ -130,7 +132,10 @@ class ConsoleApp(App[int]):
             self.traffic_seen = entries[-1].number
         self.traffic_panel.add(entries, missed)
         lines = activity.lines()
-        self.lines_panel.show(lines)
+        new_notes = activity.notes_after(self.notes[-1][0] if self.notes else 0)
+        if new_notes:
+            self.notes = (*self.notes, *new_notes)[-NOTES_SHOWN:]
+        self.lines_panel.show(lines, self.notes)
         self.header.show(
             clock_words(self.clock.now(), self.clock.mode), self.faults.active, lines_words(lines, len(self.server.ports))
         )

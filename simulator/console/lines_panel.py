@@ -1,5 +1,6 @@
 """Lines: each port the host serves, open or lost (and why), its speed, frames each way, NAKs,
-resends and when it last carried something."""
+resends and when it last carried something; under them, the host's latest notes (what
+`pos-sim host` would log: a line lost, a request refused and why, a fault applied)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from simulator.console.live import LiveText, PaintedWhenShown, set_rows
-from simulator.host_activity import LineState, LineStatus
+from simulator.host_activity import HostNote, LineState, LineStatus
 
 COLUMNS = ("line", "port", "state", "baud", "in", "out", "NAKs in/out", "resends", "last seen")
 
@@ -33,7 +34,8 @@ class LinesPanel(PaintedWhenShown, Vertical):
         super().__init__(id=id)
         self.ports = ports
         self.lines: list[LineStatus] = []
-        self._shown: list[LineStatus] | None = None
+        self.notes: tuple[HostNote, ...] = ()
+        self._shown: tuple | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -45,15 +47,20 @@ class LinesPanel(PaintedWhenShown, Vertical):
         table.add_columns(*COLUMNS)
         yield table
         yield LiveText(id="lines-problems")
+        yield LiveText(id="lines-notes")
 
-    def show(self, lines: list[LineStatus]) -> None:
-        """Called on every poll: painted when the tab shows and the lines changed."""
-        self.lines = lines
-        if lines != self._shown:
+    def show(self, lines: list[LineStatus], notes: tuple[HostNote, ...] = ()) -> None:
+        """Called on every poll: painted when the tab shows and the lines or notes changed."""
+        self.lines, self.notes = lines, notes
+        if (lines, notes) != self._shown:
             self.repaint()
 
     def paint(self) -> None:
-        lines = self._shown = self.lines
+        lines, notes = self._shown = (self.lines, self.notes)
+        self.query_one("#lines-notes", LiveText).say(
+            "\n".join(["The host's latest notes:", *(f"{at:%H:%M:%S} {text}" for _number, at, text in notes)])
+            if notes else ""
+        )
         known = {line.url: line for line in lines}
         set_rows(
             self.query_one(DataTable),

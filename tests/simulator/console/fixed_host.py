@@ -64,7 +64,8 @@ def frame(message, seq: int) -> bytes:
 
 
 def fixed_activity() -> HostActivity:
-    """Two lines (one open, one lost) and an ECHO, a LIST, a CANCEL and a BUSY refusal on line 1."""
+    """Two lines (one open, one lost) and an ECHO, a LIST, a CANCEL and a BUSY refusal on line 1,
+    and the host's notes of them."""
     moments = iter(WALL - timedelta(seconds=10) + timedelta(milliseconds=137 * n) for n in range(1000))
     activity = HostActivity(wall=lambda: next(moments))
     first, second = PORTS
@@ -86,6 +87,8 @@ def fixed_activity() -> HostActivity:
             activity.traced(first, TraceRecord(0.0, "rx", "nak", bytes([NAK]), "bad CRC"))
             activity.traced(first, TraceRecord(0.0, "tx", "resend", frame(response, seq)))
         activity.traced(first, TraceRecord(0.0, "rx", "ack", bytes([ACK])))
+    activity.note(f"{second}: [Errno 2] could not open port; trying again, 5.0 s apart at most")
+    activity.note(f"{first}: ERROR BUSY (next answer): applied to ListRequest SEQ 2 from TEST0001")
     return activity
 
 

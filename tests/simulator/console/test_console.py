@@ -95,6 +95,23 @@ def test_the_lines_panel_says_why_a_line_is_lost() -> None:
     run(fixed_console(), scenario)
 
 
+def test_the_lines_panel_shows_the_hosts_latest_notes() -> None:
+    activity = HostActivity(wall=lambda: WALL)
+    for number in range(1, 9):
+        activity.note(f"note {number}")
+
+    async def scenario(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: pilot.app.lines_panel, "note 8")
+        shown = text_of(pilot.app.lines_panel)
+        assert "The host's latest notes:" in shown and f"{WALL:%H:%M:%S} note 3" in shown
+        assert "note 2" not in shown  # the latest six only
+        activity.note("/dev/ttyUSB0: refused SEQ 4 from NOBODY01: UNKNOWN_TERMINAL (no key)")
+        await wait_for(pilot, lambda: pilot.app.lines_panel, "UNKNOWN_TERMINAL (no key)")
+        assert "note 3" not in text_of(pilot.app.lines_panel)
+
+    run(fixed_console(activity=activity), scenario)
+
+
 # -- traffic: follow and pause, filter by line, the cap
 
 
