@@ -253,7 +253,7 @@ def _add_console_parser(subparsers: argparse._SubParsersAction) -> None:
             "Quit it from its keys, or with SIGTERM."
         ),
     )
-    _add_serving_arguments(console)
+    _add_serving_arguments(console, now_help="start the host's clock frozen at this instant (step it from the Clock panel)")
     console.add_argument(
         "--trace", metavar="FILE", help="also trace every frame both ways to FILE (the screen is the console's)"
     )
@@ -261,7 +261,9 @@ def _add_console_parser(subparsers: argparse._SubParsersAction) -> None:
     console.set_defaults(run=_run_console)
 
 
-def _add_serving_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_serving_arguments(
+    parser: argparse.ArgumentParser, *, now_help: str = "fix the host's clock at this instant"
+) -> None:
     """What `pos-sim host` and `pos-sim console` both take: the lines, the data, the db, the clock, the capture."""
     parser.add_argument(
         "--port", action="append", required=True, metavar="URL", help="a serial line to serve (repeatable)"
@@ -270,7 +272,7 @@ def _add_serving_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="FILE.toml", help="terminals and appointments to serve (format: docs/host-data.md)")
     parser.add_argument("--db", metavar="FILE", help="the host's database; reopened as it is, kept across restarts")
     parser.add_argument(
-        "--now", type=_local_time, metavar="YYYY-MM-DDTHH:MM:SS", help="fix the host's clock at this instant"
+        "--now", type=_local_time, metavar="YYYY-MM-DDTHH:MM:SS", help=now_help
     )
     parser.add_argument(
         "--capture",
