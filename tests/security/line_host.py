@@ -155,9 +155,19 @@ class RawTerminal:
             self.frames.append(record.data)
 
     def pump(self, seconds: float) -> None:
+        """Read and ACK for `seconds`: for checking that nothing (more) comes."""
         driver = LinkDriver(self.line, self.link, busy_read=0.01, idle_read=0.01)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            driver.step()
+
+    def pump_until(self, frames: int, within: float = 10.0) -> None:
+        """Read and ACK until `frames` frames in all have come (a loaded host may take its time)."""
+        driver = LinkDriver(self.line, self.link, busy_read=0.01, idle_read=0.01)
+        deadline = time.monotonic() + within
+        while len(self.frames) < frames:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.frames)} frames within {within} s, not {frames}")
             driver.step()
 
     def exchange(self, connection: TerminalConnection, request, prefix: bytes = b"") -> ResponseReceived:

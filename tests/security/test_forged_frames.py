@@ -68,9 +68,9 @@ def test_forged_requests_are_refused_change_nothing_and_are_logged(tmp_path: Pat
     with simulated_host(tmp_path, trace=trace) as rig:
         raw = RawTerminal(rig.terminal_port)
         try:
-            for frame in forged.values():
+            for number, frame in enumerate(forged.values(), start=1):
                 raw.line.write(frame)
-                raw.pump(0.3)
+                raw.pump_until(number)
             answers = [parse_envelope(frame_body(f)) for f in raw.frames]
             assert [(a.type, a.seq, a.message().result) for a in answers] == [
                 *[(MessageType.ERROR, 40, Result.BAD_MAC)] * 4, (MessageType.ERROR, 40, Result.UNKNOWN_TERMINAL)
@@ -82,7 +82,7 @@ def test_forged_requests_are_refused_change_nothing_and_are_logged(tmp_path: Pat
                 assert FREE in [a.appt_id for a in store.open_appointments(MERCHANT_ID)]
             # The same REQUEST_ID, genuine this time, is carried out: nothing was stored for it before.
             raw.line.write(genuine)
-            raw.pump(0.3)
+            raw.pump_until(len(forged) + 1)
             assert parse_envelope(frame_body(raw.frames[-1])).message().result is Result.OK
         finally:
             raw.close()

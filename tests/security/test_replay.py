@@ -67,8 +67,9 @@ def test_a_replayed_cancel_request_cancels_nothing_twice(tmp_path: Path) -> None
             # 2. After another request: read again, answered from the store with the same bytes.
             raw.exchange(connection, EchoRequest(NOW))
             raw.pump(0.3)
+            before = len(raw.frames)
             raw.line.write(captured)
-            raw.pump(0.5)
+            raw.pump_until(before + 1)
             replayed = raw.frames[-1]
             assert answer(replayed).seq == 10 and answer(replayed).message() == first.response
 
@@ -78,7 +79,8 @@ def test_a_replayed_cancel_request_cancels_nothing_twice(tmp_path: Path) -> None
             with HostServer([rig.cable.path_b], rig.store_path, clock=rig.clock, timers=FAST_TIMERS, trace=trace):
                 time.sleep(0.3)  # the port is open (pyserial empties its input when it opens)
                 raw.line.write(captured)
-                raw.pump(0.8)
+                raw.pump_until(answers + 1)
+                raw.pump(0.3)  # and nothing more
             assert raw.frames[answers:] == [replayed]
         finally:
             raw.close()
