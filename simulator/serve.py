@@ -269,7 +269,6 @@ class HostServer:
         connection = driver.connection
         assert isinstance(connection, HostConnection)
         faults = self.faults
-        plain = faults is None and self.activity is None
         held: deque[_HeldResponse] = deque()
         while not self._stopping.is_set():
             if faults is not None and faults.silent:
@@ -279,16 +278,10 @@ class HostServer:
             events = driver.step(wake_at, waiting=bool(held))
             now = time.monotonic()
             for event in events:
-                if isinstance(event, RequestReceived):
-                    if plain:
-                        held.append(_HeldResponse(event, logic.respond(event), now))
-                    elif (answer := self._answer(url, event, logic, connection, now)) is not None:
-                        held.append(answer)
-                elif isinstance(event, RequestRefused):
+                if isinstance(event, RequestRefused):
                     self._say(logging.INFO, f"{url}: refused SEQ {event.seq} from {event.tid}: {event.result.name} ({event.detail})")
-                    if plain:
-                        held.append(_HeldResponse(event, connection.refusal(event), now))
-                    elif (answer := self._answer(url, event, logic, connection, now)) is not None:
+                if isinstance(event, (RequestReceived, RequestRefused)):
+                    if (answer := self._answer(url, event, logic, connection, now)) is not None:
                         held.append(answer)
                 elif isinstance(event, ResponseAbandoned):
                     self._say(logging.WARNING, f"{url}: the terminal did not take a response after 3 sends")
